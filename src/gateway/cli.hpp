@@ -1,0 +1,11 @@
+// Registers the gateway subcommands on the sluice command line.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace sluice::gateway {
+
+// Adds this module's subcommands; their callbacks store the process exit status in exit_code.
+void add_commands(CLI::App& app, int& exit_code);
+
+}  // namespace sluice::gateway

@@ -1,0 +1,40 @@
+// Header-name helpers shared by the gateway, the load tester and the backend.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+namespace sluice::http {
+
+inline char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+
+inline bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+  return true;
+}
+
+std::string_view trim(std::string_view s);
+
+// Calls fn(token) for each comma-separated element of a header value, trimmed, empties skipped.
+template <class Fn>
+void for_each_token(std::string_view value, Fn&& fn) {
+  size_t start = 0;
+  while (start <= value.size()) {
+    size_t comma = value.find(',', start);
+    if (comma == std::string_view::npos) comma = value.size();
+    std::string_view tok = trim(value.substr(start, comma - start));
+    if (!tok.empty()) fn(tok);
+    start = comma + 1;
+  }
+}
+
+bool has_token(std::string_view value, std::string_view token);
+
+// Connection-level fields that a proxy must not forward (RFC 9110 7.6.1), plus Proxy-*.
+bool is_hop_by_hop(std::string_view name);
+
+std::string_view status_reason(int status);
+
+}  // namespace sluice::http
