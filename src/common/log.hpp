@@ -15,10 +15,10 @@ void write(Level level, const char* fmt, ...) __attribute__((format(printf, 2, 3
 
 }  // namespace sluice::log
 
-#define SLUICE_LOG(lvl, ...)                                                          \
-  do {                                                                                \
-    if (::sluice::log::level() <= ::sluice::log::Level::lvl)                          \
-      ::sluice::log::write(::sluice::log::Level::lvl, __VA_ARGS__);                   \
+#define SLUICE_LOG(lvl, ...)                                        \
+  do {                                                              \
+    if (::sluice::log::level() <= ::sluice::log::Level::lvl)        \
+      ::sluice::log::write(::sluice::log::Level::lvl, __VA_ARGS__); \
   } while (0)
 #define LOG_DEBUG(...) SLUICE_LOG(debug, __VA_ARGS__)
 #define LOG_INFO(...) SLUICE_LOG(info, __VA_ARGS__)

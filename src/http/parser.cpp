@@ -25,7 +25,8 @@ struct ParserCallbacks {
   static int on_url(llhttp_t* p, const char* at, size_t len) {
     Parser& s = self(p);
     extend(s, s.head_.target, at, len);
-    if (s.head_.target.len > s.limits_.max_request_line) return s.fail(414, "request line too long");
+    if (s.head_.target.len > s.limits_.max_request_line)
+      return s.fail(414, "request line too long");
     return 0;
   }
   static int on_status(llhttp_t* p, const char* at, size_t len) {
@@ -136,13 +137,16 @@ int Parser::validate_framing() {
     std::string_view v = trim(raw);
     h.value.off += static_cast<uint32_t>(v.data() - raw.data());
     h.value.len = static_cast<uint32_t>(v.size());
-    if (iequals(name, "host")) ++host_count;
+    if (iequals(name, "host"))
+      ++host_count;
     else if (iequals(name, "transfer-encoding")) {
       ++te_count;
       te = v;
     } else if (kind_ == Kind::request && iequals(name, "expect")) {
-      if (iequals(v, "100-continue")) head_.expect_continue = true;
-      else return fail(417, "unsupported expectation");
+      if (iequals(v, "100-continue"))
+        head_.expect_continue = true;
+      else
+        return fail(417, "unsupported expectation");
     }
   }
   if (kind_ == Kind::request) {
@@ -188,8 +192,10 @@ int Parser::on_headers_complete() {
     head_.upgrade = head_.status == 101;
     bool bodyless = no_body_ || head_.status == 204 || head_.status == 304 ||
                     (head_.status >= 100 && head_.status < 200);
-    if (bodyless) parser_.flags |= F_SKIPBODY;
-    else if (!head_.chunked && !head_.content_length) until_close_ = true;
+    if (bodyless)
+      parser_.flags |= F_SKIPBODY;
+    else if (!head_.chunked && !head_.content_length)
+      until_close_ = true;
   }
   head_done_ = true;
   return HPE_PAUSED;

@@ -99,7 +99,8 @@ Process Process::spawn(const std::vector<std::string>& argv, const std::string& 
   posix_spawn_file_actions_addopen(&fa, 2, err_file.empty() ? "/dev/null" : err_file.c_str(),
                                    O_WRONLY | O_CREAT | O_TRUNC, 0644);
   std::vector<char*> args;
-  for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  for (auto& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   Process p;
   if (posix_spawnp(&p.pid_, args[0], &fa, nullptr, args.data(), environ) != 0) p.pid_ = -1;
@@ -108,7 +109,9 @@ Process Process::spawn(const std::vector<std::string>& argv, const std::string& 
   return p;
 }
 
-Process::Process(Process&& o) noexcept : pid_(o.pid_), status_(o.status_) { o.pid_ = -1; }
+Process::Process(Process&& o) noexcept : pid_(o.pid_), status_(o.status_) {
+  o.pid_ = -1;
+}
 Process& Process::operator=(Process&& o) noexcept {
   if (this != &o) {
     if (pid_ > 0 && !status_) stop(SIGKILL, 2s);
@@ -177,7 +180,9 @@ CommandResult run_command(const std::vector<std::string>& argv, std::chrono::mil
   return r;
 }
 
-bool Nginx::available() { return ::access("/usr/sbin/nginx", X_OK) == 0; }
+bool Nginx::available() {
+  return ::access("/usr/sbin/nginx", X_OK) == 0;
+}
 
 Nginx::Nginx(NginxOptions opts) : opts_(std::move(opts)) {
   if (opts_.ports.empty()) opts_.ports.push_back(free_port());
@@ -191,23 +196,29 @@ Nginx::Nginx(NginxOptions opts) : opts_(std::move(opts)) {
        << "  log_format conn '$connection $request_method $request_uri $status $request_length';\n"
        << "  access_log " << d << "/access.log conn;\n"
        << "  keepalive_requests " << opts_.keepalive_requests << ";\n"
-       << "  client_max_body_size 0;\n" << opts_.http_extra << "\n";
+       << "  client_max_body_size 0;\n"
+       << opts_.http_extra << "\n";
   for (auto port : opts_.ports) {
-    conf << "  server {\n    listen 127.0.0.1:" << port << ";\n" << opts_.locations
-         << "\n    location / { return 200 \"hello from " << port << "\\n\"; }\n  }\n";
+    conf << "  server {\n    listen 127.0.0.1:" << port << ";\n"
+         << opts_.locations << "\n    location / { return 200 \"hello from " << port
+         << "\\n\"; }\n  }\n";
   }
   conf << "}\n";
   write_file(dir_ / "nginx.conf", conf.str());
-  proc_ = Process::spawn({"/usr/sbin/nginx", "-p", d, "-c", d + "/nginx.conf"}, "",
-                         d + "/stderr.log");
+  proc_ =
+      Process::spawn({"/usr/sbin/nginx", "-p", d, "-c", d + "/nginx.conf"}, "", d + "/stderr.log");
   for (auto port : opts_.ports)
     if (!wait_for_port(port))
       throw std::runtime_error("nginx did not start: " + read_file(dir_ / "stderr.log") +
                                read_file(dir_ / "error.log"));
 }
 
-Nginx::~Nginx() { stop(); }
-void Nginx::stop() { proc_.stop(SIGQUIT, 5s); }
+Nginx::~Nginx() {
+  stop();
+}
+void Nginx::stop() {
+  proc_.stop(SIGQUIT, 5s);
+}
 
 std::vector<std::string> Nginx::access_log() {
   std::vector<std::string> lines;
@@ -224,7 +235,9 @@ Sluice::Sluice(const std::string& config, uint16_t wait_port) {
   if (!wait_for_port(wait_port, 10s))
     throw std::runtime_error("sluice did not start: " + read_file(dir_ / "stderr.log"));
 }
-Sluice::~Sluice() { proc_.stop(SIGKILL, 5s); }
+Sluice::~Sluice() {
+  proc_.stop(SIGKILL, 5s);
+}
 
 std::string Response::header(const std::string& name) const {
   for (auto& [k, v] : headers)
@@ -253,7 +266,9 @@ bool RawClient::send(const std::string& bytes) {
   return true;
 }
 
-void RawClient::shutdown_write() { ::shutdown(fd_, SHUT_WR); }
+void RawClient::shutdown_write() {
+  ::shutdown(fd_, SHUT_WR);
+}
 
 bool RawClient::fill() {
   pollfd p{fd_, POLLIN, 0};
@@ -279,7 +294,8 @@ std::optional<Response> RawClient::read_response(bool head_only) {
     while (true) {
       auto r = parser.parse(buf_.data() + pos, buf_.size() - pos);
       pos += r.consumed;
-      for (auto s : parser.body_spans()) resp.body.append(s);
+      for (auto s : parser.body_spans())
+        resp.body.append(s);
       if (r.status == http::ParseStatus::head_complete) {
         int code = parser.head().status;
         if (code < 200 && code != 101) {
@@ -345,7 +361,8 @@ std::optional<Response> http_request(uint16_t port, const std::string& method,
   RawClient c(port);
   if (!c.connected()) return std::nullopt;
   std::string req = method + " " + path + " HTTP/1.1\r\nHost: test.local\r\n";
-  for (auto& h : extra_headers) req += h + "\r\n";
+  for (auto& h : extra_headers)
+    req += h + "\r\n";
   if (!body.empty() || method == "POST" || method == "PUT")
     req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   req += "\r\n" + body;

@@ -73,9 +73,9 @@ CommandResult run_command(const std::vector<std::string>& argv,
 
 // nginx from Debian as a backend, one worker, with an access log that records $connection.
 struct NginxOptions {
-  std::vector<uint16_t> ports;     // one server block per port; empty = one free port
-  std::string locations;           // extra nginx `location` blocks inside each server
-  std::string http_extra;          // extra directives in the http block
+  std::vector<uint16_t> ports;  // one server block per port; empty = one free port
+  std::string locations;        // extra nginx `location` blocks inside each server
+  std::string http_extra;       // extra directives in the http block
   int keepalive_requests = 100000;
 };
 class Nginx {
@@ -104,7 +104,9 @@ class Sluice {
   const fs::path& dir() const { return dir_.path(); }
   Process& process() { return proc_; }
   std::string stderr_text() { return read_file(dir_ / "stderr.log"); }
-  std::optional<int> stop(std::chrono::milliseconds timeout = 15s) { return proc_.stop(15, timeout); }
+  std::optional<int> stop(std::chrono::milliseconds timeout = 15s) {
+    return proc_.stop(15, timeout);
+  }
 
  private:
   TempDir dir_;

@@ -28,7 +28,8 @@ Parsed parse_request(const std::string& input, size_t step = 1 << 20, Limits lim
     }
     auto r = p.parse(input.data() + pos, n);
     pos += r.consumed;
-    for (auto s : p.body_spans()) out.body.append(s);
+    for (auto s : p.body_spans())
+      out.body.append(s);
     if (r.status == ParseStatus::head_complete) continue;
     if (r.status == ParseStatus::need_more) {
       if (pos >= input.size()) {
@@ -117,21 +118,23 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"cl_list", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3, 3\r\n\r\nabc", 400},
         BadCase{"invalid_cl", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: +3\r\n\r\nabc", 400},
         BadCase{"negative_cl", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", 400},
-        BadCase{"te_http10",
-                "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},
+        BadCase{"te_http10", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},
         BadCase{"bad_chunk_size",
-                "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
+                "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+                "chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
                 400},
         BadCase{"chunk_size_overflow",
                 "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
                 "fffffffffffffffff\r\nx\r\n0\r\n\r\n",
                 400},
-        BadCase{"bare_lf_chunk",
-                "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n",
-                400},
-        BadCase{"bare_lf_after_chunk_data",
-                "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\n0\r\n\r\n",
-                400},
+        BadCase{
+            "bare_lf_chunk",
+            "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n",
+            400},
+        BadCase{
+            "bare_lf_after_chunk_data",
+            "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\n0\r\n\r\n",
+            400},
         BadCase{"obs_fold", "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n", 400},
         BadCase{"bare_cr_value", "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\rb\r\n\r\n", 400},
         BadCase{"bare_cr_line", "GET / HTTP/1.1\rHost: x\r\n\r\n", 400},
@@ -142,8 +145,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"chunked_not_last",
                 "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n",
                 400},
-        BadCase{"te_identity",
-                "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: identity\r\n\r\n", 501},
+        BadCase{"te_identity", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: identity\r\n\r\n",
+                501},
         BadCase{"two_te_headers",
                 "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: "
                 "chunked\r\n\r\n0\r\n\r\n",
@@ -164,7 +167,8 @@ TEST(Parser, LongUrlIs414) {
 
 TEST(Parser, TooManyHeadersIs431) {
   std::string req = "GET / HTTP/1.1\r\nHost: x\r\n";
-  for (int i = 0; i < 101; ++i) req += "X-" + std::to_string(i) + ": v\r\n";
+  for (int i = 0; i < 101; ++i)
+    req += "X-" + std::to_string(i) + ": v\r\n";
   req += "\r\n";
   EXPECT_EQ(parse_request(req).error, 431);
 }
