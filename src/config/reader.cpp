@@ -184,7 +184,7 @@ std::optional<toml::table> parse_toml(std::string_view text, Diagnostics& diag) 
   }
 }
 
-std::optional<toml::table> parse_toml_file(const std::string& path, Diagnostics& diag) {
+std::optional<std::string> read_config_file(const std::string& path, Diagnostics& diag) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     diag.error_at_file("cannot read the file");
@@ -192,7 +192,13 @@ std::optional<toml::table> parse_toml_file(const std::string& path, Diagnostics&
   }
   std::stringstream ss;
   ss << in.rdbuf();
-  return parse_toml(ss.str(), diag);
+  return ss.str();
+}
+
+std::optional<toml::table> parse_toml_file(const std::string& path, Diagnostics& diag) {
+  auto text = read_config_file(path, diag);
+  if (!text) return std::nullopt;
+  return parse_toml(*text, diag);
 }
 
 }  // namespace sluice::config

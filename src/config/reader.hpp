@@ -84,5 +84,7 @@ class TableReader {
 // Parses `text` (named `file` in messages); nullopt after reporting a syntax error.
 std::optional<toml::table> parse_toml(std::string_view text, Diagnostics& diag);
 std::optional<toml::table> parse_toml_file(const std::string& path, Diagnostics& diag);
+// The whole file, or nullopt after reporting that it cannot be read.
+std::optional<std::string> read_config_file(const std::string& path, Diagnostics& diag);
 
 }  // namespace sluice::config

@@ -77,6 +77,8 @@ class Parser {
 
   // Begins a new message whose head bytes start at `base`.
   void start_message(const char* base);
+  // The caller moved the head bytes (buffer grown or compacted); offsets stay valid.
+  void rebase(const char* base) { base_ = base; }
   // For a response parser: the request was HEAD (or the answer otherwise has no body).
   void set_response_has_no_body(bool v) { no_body_ = v; }
 

@@ -1,0 +1,22 @@
+// Network endpoints given as text: "127.0.0.1:8080", "[::1]:8080", "localhost:8080".
+#pragma once
+
+#include <asio/ip/tcp.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sluice {
+
+struct HostPort {
+  std::string host;  // as written, without brackets
+  uint16_t port = 0;
+  asio::ip::tcp::endpoint endpoint;  // resolved: IP literals, or "localhost" as 127.0.0.1
+  std::string text() const;          // "host:port", with brackets for IPv6
+};
+
+// Parses and resolves a literal address; nullopt with `error` set when it is not one.
+std::optional<HostPort> parse_host_port(std::string_view text, std::string& error);
+
+}  // namespace sluice

@@ -1,0 +1,151 @@
+#include "gateway/client_connection.hpp"
+
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+
+#include "common/log.hpp"
+#include "gateway/pipeline.hpp"
+#include "gateway/rewrite.hpp"
+
+namespace sluice::gateway {
+
+using asio::ip::tcp;
+constexpr auto use_nothrow = asio::experimental::as_tuple(asio::use_awaitable);
+
+ClientConnection::ClientConnection(Worker& w, tcp::socket s)
+    : worker(w),
+      socket(std::move(s)),
+      parser(http::Parser::Kind::request, w.config().server.limits),
+      response_parser(http::Parser::Kind::response, w.config().server.limits) {
+  asio::error_code ec;
+  socket.set_option(tcp::no_delay(true), ec);
+  auto peer = socket.remote_endpoint(ec);
+  client_ip = ec ? "unknown" : peer.address().to_string();
+  worker.watch(*this);
+  worker.add_connection(this);
+}
+
+ClientConnection::~ClientConnection() {
+  worker.unwatch(*this);
+  worker.remove_connection(this);
+  worker.buffers().give(std::move(in));
+}
+
+void ClientConnection::arm(Phase phase, Duration timeout, tcp::socket* upstream) {
+  phase_ = phase;
+  timed_out_ = false;
+  deadline_ns = upstream::mono_ns() + timeout.count();
+  upstream_socket_ = upstream;
+}
+
+void ClientConnection::disarm() {
+  deadline_ns = INT64_MAX;
+  upstream_socket_ = nullptr;
+}
+
+void ClientConnection::on_deadline() {
+  timed_out_ = true;
+  asio::error_code ec;
+  socket.cancel(ec);
+  if (upstream_socket_) upstream_socket_->cancel(ec);
+}
+
+void ClientConnection::on_drain() {
+  // Only a connection waiting for its next request is closed; one mid-request finishes first.
+  if (phase_ == Phase::idle) {
+    asio::error_code ec;
+    socket.cancel(ec);
+  }
+}
+
+asio::awaitable<bool> ClientConnection::send_simple(int status, std::string_view body,
+                                                    bool keep_alive,
+                                                    std::string_view extra_headers) {
+  build_simple_response(status, "text/plain; charset=utf-8", body, keep_alive, scratch,
+                        extra_headers);
+  auto [ec, n] = co_await asio::async_write(socket, asio::buffer(scratch), use_nothrow);
+  co_return !ec;
+}
+
+asio::awaitable<size_t> ClientConnection::read_more(size_t max_capacity) {
+  if (!in.allocated()) in = worker.buffers().take();
+  if (in.writable() == 0) {
+    in.compact();
+    if (in.writable() == 0) {
+      if (in.capacity() >= max_capacity) co_return 0;
+      in.reserve(std::min(max_capacity, in.capacity() * 2));
+    }
+  }
+  auto [ec, n] =
+      co_await socket.async_read_some(asio::buffer(in.write_ptr(), in.writable()), use_nothrow);
+  if (ec) co_return 0;
+  in.commit(n);
+  co_return n;
+}
+
+asio::awaitable<ClientConnection::HeadResult> ClientConnection::read_head() {
+  const auto& server = worker.config().server;
+  // Room for the largest allowed head plus one read's worth of what follows it.
+  const size_t max_capacity = server.limits.max_header_bytes + worker.buffers().buffer_size();
+  arm(Phase::head, server.header_timeout);
+  if (in.writable() < 2048) in.compact();
+  parser.start_message(in.data());
+  size_t parsed = 0;
+  while (true) {
+    if (parsed < in.size()) {
+      auto r = parser.parse(in.data() + parsed, in.size() - parsed);
+      parsed += r.consumed;
+      if (r.status == http::ParseStatus::head_complete) {
+        head_size = parsed;
+        co_return HeadResult::ok;
+      }
+      if (r.status == http::ParseStatus::error) {
+        LOG_DEBUG("rejecting request from %s: %s", client_ip.c_str(), parser.error_reason());
+        co_await send_simple(parser.error_status(), std::string(parser.error_reason()) + "\n",
+                             false);
+        co_return HeadResult::rejected;
+      }
+    }
+    const char* before = in.data();
+    size_t n = co_await read_more(max_capacity);
+    if (in.data() != before) parser.rebase(in.data());
+    if (n == 0) {
+      if (timed_out_) {
+        co_await send_simple(408, "request header timeout\n", false);
+        co_return HeadResult::rejected;
+      }
+      if (in.writable() == 0 && in.capacity() >= max_capacity) {
+        co_await send_simple(431, "header block too large\n", false);
+        co_return HeadResult::rejected;
+      }
+      co_return HeadResult::closed;
+    }
+  }
+}
+
+asio::awaitable<void> ClientConnection::run() {
+  auto self = shared_from_this();
+  const auto& server = worker.config().server;
+  while (true) {
+    if (in.empty()) {
+      // Idle keep-alive: wait for readability without holding a buffer.
+      worker.buffers().give(std::move(in));
+      if (worker.draining()) break;
+      arm(Phase::idle, server.keepalive_timeout);
+      auto [ec] = co_await socket.async_wait(tcp::socket::wait_read, use_nothrow);
+      if (ec || timed_out_ || worker.draining()) break;
+    }
+    HeadResult head = co_await read_head();
+    if (head != HeadResult::ok) break;
+    ++requests_served;
+    bool keep = co_await handle_request(*this);
+    if (!keep) break;
+  }
+  disarm();
+  asio::error_code ec;
+  socket.shutdown(tcp::socket::shutdown_send, ec);
+  socket.close(ec);
+}
+
+}  // namespace sluice::gateway

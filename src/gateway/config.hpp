@@ -1,0 +1,51 @@
+// The gateway's configuration: [server], [upstream.NAME] and [[route]] (see docs/CONFIG.md).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/address.hpp"
+#include "common/units.hpp"
+#include "config/reader.hpp"
+#include "http/parser.hpp"
+#include "upstream/upstream_config.hpp"
+
+namespace sluice::gateway {
+
+struct ServerConfig {
+  std::vector<HostPort> listen;
+  uint32_t workers = 0;  // 0 = one per core
+  std::optional<HostPort> admin;
+  Duration drain_timeout = std::chrono::seconds(30);
+  Duration header_timeout = std::chrono::seconds(10);     // whole head, a deadline
+  Duration keepalive_timeout = std::chrono::seconds(75);  // idle between requests
+  Duration send_timeout = std::chrono::seconds(60);       // a client that stops reading
+  uint32_t max_requests_per_connection = 0;               // 0 = unlimited
+  uint32_t max_connections = 100000;                      // client connections, per worker
+  http::Limits limits;
+  std::string access_log;  // path; empty = off
+  std::string log_level = "info";
+};
+
+struct RouteConfig {
+  std::string path = "/";                // prefix; longest wins
+  std::vector<llhttp_method_t> methods;  // empty = any
+  std::string host;                      // empty = any
+  std::string upstream_name;
+  size_t upstream = 0;  // index into GatewayConfig::upstreams
+  Duration timeout = std::chrono::seconds(30);
+  uint64_t max_body_size = 100ull << 20;
+};
+
+struct GatewayConfig {
+  ServerConfig server;
+  std::vector<upstream::UpstreamConfig> upstreams;
+  std::vector<RouteConfig> routes;
+};
+
+// Parses and validates; nullopt when diag has errors.
+std::optional<GatewayConfig> parse_config(std::string_view text, config::Diagnostics& diag);
+std::optional<GatewayConfig> load_config(const std::string& path, config::Diagnostics& diag);
+
+}  // namespace sluice::gateway

@@ -1,0 +1,96 @@
+// Request pipeline. A request's head has been read and validated by the connection; from here:
+//   1. target    normalise the request target (absolute-form, dot segments)
+//   2. route     host, method and longest path prefix choose the route
+//   3. limits    body size against the route
+//   4. forward   balanced upstream exchange over a pooled keep-alive connection (proxy.cpp)
+//   5. account   counters and the access log
+#include "gateway/pipeline.hpp"
+
+#include "common/log.hpp"
+#include "gateway/client_connection.hpp"
+#include "gateway/proxy.hpp"
+
+namespace sluice::gateway {
+namespace {
+
+// Ends a request the gateway answers itself. The connection stays open only when the request
+// had no body, so unread body bytes can never be parsed as the next request.
+asio::awaitable<bool> reply_locally(ClientConnection& conn, RequestContext& ctx, int status,
+                                    std::string_view body, std::string_view extra = {}) {
+  const auto& head = conn.parser.head();
+  bool keep = head.keep_alive && !head.has_body() && !head.upgrade && !conn.worker.draining();
+  if (keep) {
+    // Drive the parser to the end of this bodyless message before the next one starts.
+    conn.in.consume(conn.head_size);
+    auto r = conn.parser.parse(conn.in.data(), 0);
+    keep = r.status == http::ParseStatus::message_complete;
+  }
+  ctx.status = status;
+  ctx.bytes_sent = body.size();
+  bool ok = co_await conn.send_simple(status, body, keep, extra);
+  co_return ok&& keep;
+}
+
+void account(ClientConnection& conn, RequestContext& ctx) {
+  Worker& w = conn.worker;
+  auto& counters = w.counters();
+  ++counters.requests;
+  if (ctx.status >= 100 && ctx.status < 600) ++counters.responses[ctx.status / 100];
+  AccessLog& log = w.access_log();
+  if (!log.enabled()) return;
+  const auto& head = conn.parser.head();
+  const auto& routes = w.config().routes;
+  AccessRecord rec;
+  rec.client = conn.client_ip;
+  rec.method = llhttp_method_name(head.method);
+  rec.host = ctx.host;
+  rec.path = ctx.target.path;
+  rec.status = ctx.status;
+  rec.bytes_sent = ctx.bytes_sent;
+  rec.duration_ns = upstream::mono_ns() - ctx.start_ns;
+  rec.upstream = ctx.upstream_name;
+  rec.route = ctx.route >= 0 ? std::string_view(routes[ctx.route].path) : std::string_view();
+  log.record(rec);
+}
+
+asio::awaitable<bool> run_phases(ClientConnection& conn, RequestContext& ctx) {
+  Worker& w = conn.worker;
+  const auto& head = conn.parser.head();
+  const char* base = conn.parser.base();
+
+  // 1. target
+  if (!normalise_target(head.target.in(base), ctx.target))
+    co_return co_await reply_locally(conn, ctx, 400, "invalid request target\n");
+  ctx.host.assign(ctx.target.authority.empty() ? conn.parser.header("host") : ctx.target.authority);
+
+  // 2. route
+  ctx.route = w.shared().router.match(ctx.host, ctx.target.path, head.method);
+  if (ctx.route == Router::kMethodNotAllowed)
+    co_return co_await reply_locally(conn, ctx, 405, "method not allowed on this route\n");
+  if (ctx.route < 0) co_return co_await reply_locally(conn, ctx, 404, "no route for this path\n");
+  const RouteConfig& route = w.config().routes[ctx.route];
+
+  // 3. limits
+  if (head.content_length && *head.content_length > route.max_body_size)
+    co_return co_await reply_locally(conn, ctx, 413, "request body larger than the route allows\n");
+
+  // 4. forward
+  co_return co_await forward(conn, ctx, route);
+}
+
+}  // namespace
+
+asio::awaitable<bool> handle_request(ClientConnection& conn) {
+  RequestContext& ctx = conn.request;
+  ctx.start_ns = upstream::mono_ns();
+  ctx.route = -1;
+  ctx.status = 0;
+  ctx.bytes_sent = 0;
+  ctx.upstream_name = "";
+  bool keep = co_await run_phases(conn, ctx);
+  // 5. account
+  account(conn, ctx);
+  co_return keep;
+}
+
+}  // namespace sluice::gateway

@@ -1,0 +1,33 @@
+// The request pipeline: every phase a request goes through, in order, in pipeline.cpp.
+#pragma once
+
+#include <asio/awaitable.hpp>
+
+#include <string>
+#include <vector>
+
+#include "gateway/router.hpp"
+#include "http/parser.hpp"
+
+namespace sluice::gateway {
+
+class ClientConnection;
+
+// Per-request state, owned by the connection and reused from one request to the next.
+struct RequestContext {
+  int64_t start_ns = 0;
+  NormalisedTarget target;
+  std::string host;
+  std::string forward_target;  // path + query as sent upstream
+  std::string upstream_head;   // serialised request head for the upstream
+  int route = -1;
+  int status = 0;
+  uint64_t bytes_sent = 0;
+  const char* upstream_name = "";
+};
+
+// Handles one request whose head the connection has just read. Returns whether the client
+// connection stays open for another request.
+asio::awaitable<bool> handle_request(ClientConnection& conn);
+
+}  // namespace sluice::gateway

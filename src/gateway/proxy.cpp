@@ -1,0 +1,439 @@
+#include "gateway/proxy.hpp"
+
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+
+#include "common/log.hpp"
+#include "gateway/client_connection.hpp"
+#include "gateway/rewrite.hpp"
+
+namespace sluice::gateway {
+namespace {
+
+using asio::ip::tcp;
+using upstream::ConnectionPtr;
+using upstream::UpstreamConnection;
+constexpr auto use_nothrow = asio::experimental::as_tuple(asio::use_awaitable);
+
+enum class Failure {
+  none,
+  connect_refused,
+  connect_timeout,
+  slots_exhausted,
+  upstream_io,  // the upstream failed before sending a byte of the response
+  upstream_timeout,
+  bad_response,
+  client_gone,
+  body_too_large,
+  bad_request_body,
+};
+
+const char* describe(Failure f) {
+  switch (f) {
+    case Failure::connect_refused:
+      return "connection refused";
+    case Failure::connect_timeout:
+      return "connect timed out";
+    case Failure::slots_exhausted:
+      return "connection limit reached";
+    case Failure::upstream_io:
+      return "connection closed before the response";
+    case Failure::upstream_timeout:
+      return "timed out waiting for the response";
+    case Failure::bad_response:
+      return "invalid response";
+    case Failure::client_gone:
+      return "client went away";
+    case Failure::body_too_large:
+      return "request body too large";
+    case Failure::bad_request_body:
+      return "invalid request body framing";
+    case Failure::none:
+      break;
+  }
+  return "ok";
+}
+
+int status_for(Failure f) {
+  switch (f) {
+    case Failure::slots_exhausted:
+      return 503;
+    case Failure::upstream_timeout:
+      return 504;
+    case Failure::body_too_large:
+      return 413;
+    case Failure::bad_request_body:
+      return 400;
+    default:
+      return 502;
+  }
+}
+
+bool is_idempotent(llhttp_method_t m) {
+  return m == HTTP_GET || m == HTTP_HEAD || m == HTTP_OPTIONS || m == HTTP_TRACE || m == HTTP_PUT ||
+         m == HTTP_DELETE;
+}
+
+struct ActiveRequest {
+  explicit ActiveRequest(std::atomic<uint32_t>& c) : count(c) {
+    count.fetch_add(1, std::memory_order_relaxed);
+  }
+  ~ActiveRequest() { count.fetch_sub(1, std::memory_order_relaxed); }
+  std::atomic<uint32_t>& count;
+};
+
+constexpr std::string_view kCrlf = "\r\n";
+constexpr std::string_view kLastChunk = "0\r\n\r\n";
+
+// Appends body spans to the connection's gather list in the chosen framing. Chunk headers
+// live in conn.framing, sized up front so the pointers stay valid.
+void gather_body(ClientConnection& c, std::span<const std::string_view> spans, bool chunked) {
+  if (chunked) {
+    c.framing.resize(spans.size() * 20);
+    char* f = c.framing.data();
+    for (auto s : spans) {
+      if (s.empty()) continue;
+      size_t n = chunk_header(s.size(), f);
+      c.gather.emplace_back(f, n);
+      c.gather.emplace_back(s.data(), s.size());
+      c.gather.emplace_back(kCrlf.data(), kCrlf.size());
+      f += 20;
+    }
+  } else {
+    for (auto s : spans)
+      if (!s.empty()) c.gather.emplace_back(s.data(), s.size());
+  }
+}
+
+asio::awaitable<ConnectionPtr> connect_new(ClientConnection& c, upstream::ConnectionPool& pool,
+                                           size_t ep, Failure& why) {
+  const auto& cfg = *pool.upstream().config;
+  auto& state = *pool.upstream().endpoints[ep];
+  ConnectionPtr conn = pool.open(ep);
+  if (!conn) {
+    // At the endpoint's cap: wait for a slot (or an idle connection) until the connect deadline.
+    int64_t deadline = upstream::mono_ns() + cfg.connect_timeout.count();
+    pool.add_waiter(ep);
+    asio::steady_timer timer(c.worker.io());
+    while (!conn) {
+      int64_t now = upstream::mono_ns();
+      conn = pool.take_idle(ep, now);
+      if (conn) break;
+      conn = pool.open(ep);
+      if (conn || now >= deadline) break;
+      timer.expires_after(std::chrono::milliseconds(2));
+      co_await timer.async_wait(use_nothrow);
+    }
+    pool.remove_waiter(ep);
+    if (!conn) {
+      why = Failure::slots_exhausted;
+      co_return nullptr;
+    }
+    if (conn->requests > 0) co_return conn;
+  }
+  c.arm(Phase::connect, cfg.connect_timeout, &conn->socket);
+  auto [ec] = co_await conn->socket.async_connect(state.address.endpoint, use_nothrow);
+  if (ec) {
+    why = c.timed_out() ? Failure::connect_timeout : Failure::connect_refused;
+    co_return nullptr;
+  }
+  asio::error_code ignored;
+  conn->socket.set_option(tcp::no_delay(true), ignored);
+  co_return conn;
+}
+
+asio::awaitable<Failure> send_request(ClientConnection& c, RequestContext& ctx,
+                                      UpstreamConnection& u, const RouteConfig& route,
+                                      bool bodyless) {
+  const auto& server = c.worker.config().server;
+  c.gather.clear();
+  c.gather.emplace_back(ctx.upstream_head.data(), ctx.upstream_head.size());
+  if (bodyless) {
+    c.arm(Phase::transfer, server.send_timeout, &u.socket);
+    auto [ec, n] = co_await asio::async_write(u.socket, c.gather, use_nothrow);
+    co_return ec ? Failure::upstream_io : Failure::none;
+  }
+  const auto& head = c.parser.head();
+  if (head.expect_continue && c.in.empty() && !head.http10()) {
+    static constexpr std::string_view k100 = "HTTP/1.1 100 Continue\r\n\r\n";
+    auto [ec, n] = co_await asio::async_write(c.socket, asio::buffer(k100), use_nothrow);
+    if (ec) co_return Failure::client_gone;
+  }
+  const size_t read_cap = c.worker.buffers().buffer_size();
+  uint64_t body_bytes = 0;
+  while (true) {
+    auto r = c.parser.parse(c.in.data(), c.in.size());
+    if (r.status == http::ParseStatus::error) co_return Failure::bad_request_body;
+    for (auto s : c.parser.body_spans())
+      body_bytes += s.size();
+    if (body_bytes > route.max_body_size) co_return Failure::body_too_large;
+    gather_body(c, c.parser.body_spans(), head.chunked);
+    bool done = r.status == http::ParseStatus::message_complete;
+    if (done && head.chunked) c.gather.emplace_back(kLastChunk.data(), kLastChunk.size());
+    if (!c.gather.empty()) {
+      c.arm(Phase::transfer, server.send_timeout, &u.socket);
+      auto [ec, n] = co_await asio::async_write(u.socket, c.gather, use_nothrow);
+      if (ec) co_return Failure::upstream_io;
+      c.gather.clear();
+    }
+    c.in.consume(r.consumed);
+    if (done) co_return Failure::none;
+    c.arm(Phase::body, server.send_timeout);
+    if (co_await c.read_more(read_cap) == 0) co_return Failure::client_gone;
+  }
+}
+
+asio::awaitable<Failure> read_response_head(ClientConnection& c, UpstreamConnection& u,
+                                            const RouteConfig& route, Buffer& ubuf) {
+  auto& rp = c.response_parser;
+  rp.set_response_has_no_body(c.parser.head().method == HTTP_HEAD);
+  const size_t max_capacity =
+      c.worker.config().server.limits.max_header_bytes + c.worker.buffers().buffer_size();
+  if (!ubuf.allocated()) ubuf = c.worker.buffers().take();
+  ubuf.clear();
+  rp.start_message(ubuf.data());
+  size_t parsed = 0;
+  bool any_bytes = false;
+  c.arm(Phase::upstream_head, route.timeout, &u.socket);
+  while (true) {
+    if (parsed < ubuf.size()) {
+      auto r = rp.parse(ubuf.data() + parsed, ubuf.size() - parsed);
+      parsed += r.consumed;
+      if (r.status == http::ParseStatus::head_complete) {
+        int status = rp.head().status;
+        if (status >= 200 || status == 101) {
+          c.response_head_size = parsed;
+          co_return Failure::none;
+        }
+        // An interim 1xx: skip it and read the final response.
+        auto end = rp.parse(ubuf.data() + parsed, ubuf.size() - parsed);
+        parsed += end.consumed;
+        ubuf.consume(parsed);
+        parsed = 0;
+        rp.start_message(ubuf.data());
+        continue;
+      }
+      if (r.status == http::ParseStatus::error) co_return Failure::bad_response;
+    }
+    if (ubuf.writable() == 0) {
+      const char* before = ubuf.data();
+      ubuf.compact();
+      if (ubuf.writable() == 0) {
+        if (ubuf.capacity() >= max_capacity) co_return Failure::bad_response;
+        ubuf.reserve(std::min(max_capacity, ubuf.capacity() * 2));
+      }
+      if (ubuf.data() != before) rp.rebase(ubuf.data());
+    }
+    auto [ec, n] = co_await u.socket.async_read_some(
+        asio::buffer(ubuf.write_ptr(), ubuf.writable()), use_nothrow);
+    if (ec) {
+      if (c.timed_out()) co_return Failure::upstream_timeout;
+      co_return any_bytes ? Failure::bad_response : Failure::upstream_io;
+    }
+    any_bytes = true;
+    ubuf.commit(n);
+  }
+}
+
+// Relays the response whose head is in ubuf. Returns whether the client connection stays
+// open; `reusable` tells whether the upstream connection can go back to the pool.
+asio::awaitable<bool> relay_response(ClientConnection& c, RequestContext& ctx,
+                                     UpstreamConnection& u, Buffer& ubuf, bool& reusable) {
+  const auto& server = c.worker.config().server;
+  auto& rp = c.response_parser;
+  const auto& req = c.parser.head();
+  const auto& resp = rp.head();
+  reusable = false;
+  ClientResponse info;
+  info.request_was_head = req.method == HTTP_HEAD;
+  info.client_http10 = req.http10();
+  info.keep_alive = req.keep_alive && !c.worker.draining() &&
+                    (server.max_requests_per_connection == 0 ||
+                     c.requests_served < server.max_requests_per_connection);
+  BodyFraming framing = choose_framing(resp, info);
+  if (framing == BodyFraming::until_close) info.keep_alive = false;
+  build_client_response(rp, info, framing, c.scratch);
+  ctx.status = resp.status;
+  ubuf.consume(c.response_head_size);
+  c.gather.clear();
+  c.gather.emplace_back(c.scratch.data(), c.scratch.size());
+  const bool chunked = framing == BodyFraming::chunked;
+  while (true) {
+    auto r = rp.parse(ubuf.data(), ubuf.size());
+    if (r.status == http::ParseStatus::error) co_return false;
+    gather_body(c, rp.body_spans(), chunked);
+    bool done =
+        r.status == http::ParseStatus::message_complete || r.status == http::ParseStatus::upgrade;
+    if (done && chunked) c.gather.emplace_back(kLastChunk.data(), kLastChunk.size());
+    if (!c.gather.empty()) {
+      c.arm(Phase::transfer, server.send_timeout, &u.socket);
+      auto [ec, n] = co_await asio::async_write(c.socket, c.gather, use_nothrow);
+      if (ec) co_return false;
+      ctx.bytes_sent += n;
+      c.gather.clear();
+    }
+    ubuf.consume(r.consumed);
+    if (done) break;
+    if (ubuf.writable() == 0) ubuf.compact();
+    c.arm(Phase::transfer, server.send_timeout, &u.socket);
+    auto [ec, n] = co_await u.socket.async_read_some(
+        asio::buffer(ubuf.write_ptr(), ubuf.writable()), use_nothrow);
+    if (ec) {
+      if (ec == asio::error::eof && rp.body_until_close() &&
+          rp.finish().status == http::ParseStatus::message_complete) {
+        if (chunked) {
+          auto [wec, wn] =
+              co_await asio::async_write(c.socket, asio::buffer(kLastChunk), use_nothrow);
+          ctx.bytes_sent += wn;
+          if (wec) co_return false;
+        }
+        co_return info.keep_alive;
+      }
+      co_return false;  // truncated response: the client must not mistake it for a whole one
+    }
+    ubuf.commit(n);
+  }
+  reusable = resp.keep_alive && !rp.body_until_close() && ubuf.empty() && resp.status != 101;
+  co_return info.keep_alive;
+}
+
+asio::awaitable<void> pump(tcp::socket& from, tcp::socket& to, Buffer& buf) {
+  while (true) {
+    auto [ec, n] =
+        co_await from.async_read_some(asio::buffer(buf.write_ptr(), buf.writable()), use_nothrow);
+    if (ec) break;
+    auto [wec, wn] = co_await asio::async_write(to, asio::buffer(buf.write_ptr(), n), use_nothrow);
+    if (wec) break;
+  }
+  asio::error_code ignored;
+  to.shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+// After a 101: bytes flow both ways untouched until both sides have closed.
+asio::awaitable<void> tunnel(ClientConnection& c, UpstreamConnection& u, Buffer& ubuf) {
+  using namespace asio::experimental::awaitable_operators;
+  c.disarm();
+  if (!c.in.empty()) {
+    auto [ec, n] =
+        co_await asio::async_write(u.socket, asio::buffer(c.in.data(), c.in.size()), use_nothrow);
+    if (ec) co_return;
+    c.in.clear();
+  }
+  if (!ubuf.empty()) {
+    auto [ec, n] =
+        co_await asio::async_write(c.socket, asio::buffer(ubuf.data(), ubuf.size()), use_nothrow);
+    if (ec) co_return;
+    ubuf.clear();
+  }
+  if (!c.in.allocated()) c.in = c.worker.buffers().take();
+  co_await (pump(c.socket, u.socket, c.in) && pump(u.socket, c.socket, ubuf));
+  c.in.clear();
+}
+
+}  // namespace
+
+asio::awaitable<bool> forward(ClientConnection& c, RequestContext& ctx, const RouteConfig& route) {
+  Worker& w = c.worker;
+  auto& up = *w.shared().upstreams[route.upstream];
+  auto& pool = w.pool(route.upstream);
+  auto& balancer = w.balancer(route.upstream);
+  const auto& head = c.parser.head();
+
+  ctx.forward_target = ctx.target.path;
+  if (ctx.target.has_query) ctx.forward_target.append("?").append(ctx.target.query);
+  UpstreamRequest info;
+  info.method = llhttp_method_name(head.method);
+  info.target = ctx.forward_target;
+  info.host = ctx.host;
+  info.client_ip = c.client_ip;
+  info.upgrade = head.upgrade;
+  build_upstream_request(c.parser, info, ctx.upstream_head);
+
+  // The head is copied out; from here only the body (if any) is read from `in`.
+  const bool bodyless = !head.has_body();
+  c.in.consume(c.head_size);
+  if (bodyless) c.parser.parse(c.in.data(), 0);  // completes the message (or the upgrade)
+  const bool can_replay = bodyless && is_idempotent(head.method);
+
+  upstream::Excluded tried;
+  Failure failure = Failure::none;
+  int fresh_endpoint = -1;  // retry on a new connection to this endpoint
+  bool retried = false;
+  Buffer ubuf;
+  while (true) {
+    int64_t now = upstream::mono_ns();
+    int ep = fresh_endpoint >= 0 ? fresh_endpoint : balancer.pick(tried, now);
+    if (ep < 0) break;
+    ConnectionPtr conn = fresh_endpoint >= 0 ? nullptr : pool.take_idle(ep, now);
+    fresh_endpoint = -1;
+    auto& state = *up.endpoints[ep];
+    if (!conn) {
+      Failure why = Failure::none;
+      conn = co_await connect_new(c, pool, ep, why);
+      if (!conn) {
+        failure = why;
+        if (why != Failure::slots_exhausted) {
+          state.mark_down(*up.config, upstream::mono_ns());
+          LOG_WARN("upstream %s endpoint %s: %s; marked down", up.config->name.c_str(),
+                   state.name.c_str(), describe(why));
+        }
+        tried.add(ep);
+        continue;
+      }
+    }
+    ActiveRequest active(state.active_requests);
+    const bool reused = conn->requests > 0;
+    const int64_t sent_at = upstream::mono_ns();
+    Failure f = co_await send_request(c, ctx, *conn, route, bodyless);
+    if (f == Failure::none) f = co_await read_response_head(c, *conn, route, ubuf);
+    if (f == Failure::upstream_io && reused && can_replay && !retried) {
+      // The backend closed a kept-alive connection as we used it: once more, on a new one.
+      retried = true;
+      fresh_endpoint = ep;
+      ++w.counters().upstream_retries;
+      continue;
+    }
+    if (f != Failure::none) {
+      failure = f;
+      ctx.upstream_name = state.name.c_str();
+      break;
+    }
+    state.mark_up();
+    state.requests.fetch_add(1, std::memory_order_relaxed);
+    balancer.observe(ep, upstream::mono_ns() - sent_at);
+    ctx.upstream_name = state.name.c_str();
+    bool reusable = false;
+    bool keep = co_await relay_response(c, ctx, *conn, ubuf, reusable);
+    if (c.response_parser.head().status == 101 && head.upgrade && ctx.bytes_sent > 0) {
+      co_await tunnel(c, *conn, ubuf);
+      keep = false;
+    } else if (head.upgrade) {
+      keep = false;  // the client may already be sending the new protocol
+    }
+    if (reusable) {
+      ++conn->requests;
+      pool.give_back(std::move(conn), upstream::mono_ns());
+    }
+    w.buffers().give(std::move(ubuf));
+    c.disarm();
+    co_return keep;
+  }
+  w.buffers().give(std::move(ubuf));
+  c.disarm();
+  if (failure == Failure::client_gone) co_return false;
+  if (failure == Failure::none) failure = Failure::connect_refused;
+  int status = status_for(failure);
+  LOG_ERROR("upstream %s: %s%s%s -> %d", up.config->name.c_str(), describe(failure),
+            *ctx.upstream_name ? " at " : "", ctx.upstream_name, status);
+  ctx.status = status;
+  std::string body = "upstream " + up.config->name + ": " + describe(failure) + "\n";
+  ctx.bytes_sent = body.size();
+  bool keep = bodyless && head.keep_alive && !head.upgrade && !w.draining();
+  bool ok = co_await c.send_simple(status, body, keep);
+  co_return ok&& keep;
+}
+
+}  // namespace sluice::gateway

@@ -1,0 +1,163 @@
+#include "gateway/rewrite.hpp"
+
+#include <charconv>
+
+#include "http/headers.hpp"
+
+namespace sluice::gateway {
+namespace {
+
+constexpr std::string_view kVia = "1.1 sluice";
+
+// True for fields named in a Connection header (they are hop-by-hop for this message).
+bool named_by_connection(const http::Parser& msg, std::string_view name) {
+  const char* base = msg.base();
+  for (const auto& h : msg.head().headers) {
+    if (!http::iequals(h.name.in(base), "connection")) continue;
+    if (http::has_token(h.value.in(base), name)) return true;
+  }
+  return false;
+}
+
+bool has_connection_header(const http::Parser& msg) {
+  for (const auto& h : msg.head().headers)
+    if (http::iequals(h.name.in(msg.base()), "connection")) return true;
+  return false;
+}
+
+void append_header(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name).append(": ").append(value).append("\r\n");
+}
+
+void append_number(std::string& out, uint64_t v) {
+  char buf[24];
+  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, p);
+}
+
+}  // namespace
+
+void build_upstream_request(const http::Parser& request, const UpstreamRequest& info,
+                            std::string& out) {
+  const char* base = request.base();
+  const auto& head = request.head();
+  const bool check_connection = has_connection_header(request);
+  out.clear();
+  out.append(info.method).append(" ").append(info.target).append(" HTTP/1.1\r\n");
+  append_header(out, "Host", info.host);
+  std::string_view upgrade;
+  bool forwarded_for = false;
+  for (const auto& h : head.headers) {
+    std::string_view name = h.name.in(base);
+    std::string_view value = h.value.in(base);
+    if (http::iequals(name, "host") || http::iequals(name, "content-length") ||
+        http::iequals(name, "expect"))
+      continue;
+    if (http::iequals(name, "x-forwarded-for")) {
+      forwarded_for = true;  // merged into one field below
+      continue;
+    }
+    if (http::iequals(name, "upgrade")) upgrade = value;
+    if (http::is_hop_by_hop(name)) continue;
+    if (check_connection && named_by_connection(request, name)) continue;
+    append_header(out, name, value);
+  }
+  out.append("X-Forwarded-For: ");
+  if (forwarded_for) {
+    for (const auto& h : head.headers)
+      if (http::iequals(h.name.in(base), "x-forwarded-for"))
+        out.append(h.value.in(base)).append(", ");
+  }
+  out.append(info.client_ip).append("\r\n");
+  append_header(out, "X-Forwarded-Proto", "http");
+  append_header(out, "Via", kVia);
+  if (info.upgrade) {
+    append_header(out, "Connection", "Upgrade");
+    append_header(out, "Upgrade", upgrade);
+  }
+  if (head.chunked) {
+    append_header(out, "Transfer-Encoding", "chunked");
+  } else if (head.content_length) {
+    out.append("Content-Length: ");
+    append_number(out, *head.content_length);
+    out.append("\r\n");
+  }
+  out.append("\r\n");
+}
+
+BodyFraming choose_framing(const http::MessageHead& response, const ClientResponse& info) {
+  int s = response.status;
+  if (info.request_was_head || s == 204 || s == 304 || (s >= 100 && s < 200))
+    return BodyFraming::none;
+  if (response.content_length) return BodyFraming::content_length;
+  return info.client_http10 ? BodyFraming::until_close : BodyFraming::chunked;
+}
+
+void build_client_response(const http::Parser& response, const ClientResponse& info,
+                           BodyFraming framing, std::string& out) {
+  const char* base = response.base();
+  const auto& head = response.head();
+  const bool check_connection = has_connection_header(response);
+  const bool upgrade = head.status == 101;
+  out.clear();
+  out.append("HTTP/1.1 ");
+  append_number(out, static_cast<uint64_t>(head.status));
+  out.append(" ");
+  std::string_view reason = head.reason.in(base);
+  out.append(reason.empty() ? http::status_reason(head.status) : reason);
+  out.append("\r\n");
+  for (const auto& h : head.headers) {
+    std::string_view name = h.name.in(base);
+    std::string_view value = h.value.in(base);
+    if (http::iequals(name, "content-length")) {
+      // Passed on for HEAD and 304 (it describes the representation) and for sized bodies.
+      if (framing == BodyFraming::none || framing == BodyFraming::content_length)
+        append_header(out, name, value);
+      continue;
+    }
+    if (upgrade && http::iequals(name, "upgrade")) {
+      append_header(out, name, value);
+      continue;
+    }
+    if (http::is_hop_by_hop(name)) continue;
+    if (check_connection && named_by_connection(response, name)) continue;
+    append_header(out, name, value);
+  }
+  append_header(out, "Via", kVia);
+  if (upgrade) {
+    append_header(out, "Connection", "Upgrade");
+  } else if (framing == BodyFraming::chunked) {
+    append_header(out, "Transfer-Encoding", "chunked");
+  }
+  if (!upgrade) {
+    if (!info.keep_alive || framing == BodyFraming::until_close)
+      append_header(out, "Connection", "close");
+    else if (info.client_http10)
+      append_header(out, "Connection", "keep-alive");
+  }
+  out.append("\r\n");
+}
+
+void build_simple_response(int status, std::string_view content_type, std::string_view body,
+                           bool keep_alive, std::string& out, std::string_view extra_headers) {
+  out.clear();
+  out.append("HTTP/1.1 ");
+  append_number(out, static_cast<uint64_t>(status));
+  out.append(" ").append(http::status_reason(status)).append("\r\n");
+  if (!content_type.empty()) append_header(out, "Content-Type", content_type);
+  out.append("Content-Length: ");
+  append_number(out, body.size());
+  out.append("\r\n");
+  out.append(extra_headers);
+  if (!keep_alive) out.append("Connection: close\r\n");
+  out.append("\r\n").append(body);
+}
+
+size_t chunk_header(size_t n, char* buf) {
+  auto [p, ec] = std::to_chars(buf, buf + 18, n, 16);
+  p[0] = '\r';
+  p[1] = '\n';
+  return static_cast<size_t>(p + 2 - buf);
+}
+
+}  // namespace sluice::gateway

@@ -1,0 +1,159 @@
+#include "gateway/worker.hpp"
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <algorithm>
+
+#include "common/log.hpp"
+#include "gateway/client_connection.hpp"
+
+namespace sluice::gateway {
+
+using asio::ip::tcp;
+constexpr auto use_nothrow = asio::experimental::as_tuple(asio::use_awaitable);
+
+SharedState::SharedState(const GatewayConfig& cfg) : config(cfg), router(cfg.routes) {
+  for (const auto& u : cfg.upstreams)
+    upstreams.push_back(std::make_unique<upstream::UpstreamState>(u));
+}
+
+Worker::Worker(SharedState& shared, size_t index)
+    : shared_(shared), index_(index), access_log_(shared.access_log_fd) {
+  for (size_t i = 0; i < shared.upstreams.size(); ++i) {
+    pools_.push_back(std::make_unique<upstream::ConnectionPool>(io_, *shared.upstreams[i]));
+    balancers_.emplace_back(*shared.upstreams[i], index * 7919 + i + 1);
+  }
+}
+
+Worker::~Worker() {
+  access_log_.flush();
+  // Connections' sockets belong to io_; destroy pools first while io_ is alive.
+  pools_.clear();
+}
+
+void Worker::listen() {
+  for (const auto& hp : shared_.config.server.listen) {
+    auto a = std::make_unique<tcp::acceptor>(io_);
+    a->open(hp.endpoint.protocol());
+    a->set_option(asio::socket_base::reuse_address(true));
+    int one = 1;
+    ::setsockopt(a->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    a->bind(hp.endpoint);
+    a->listen(4096);
+    acceptors_.push_back(std::move(a));
+  }
+}
+
+void Worker::run() {
+  for (auto& a : acceptors_)
+    asio::co_spawn(io_, accept_loop(*a), asio::detached);
+  asio::co_spawn(io_, tick_loop(), asio::detached);
+  io_.run();
+}
+
+void Worker::drain() {
+  asio::post(io_, [this] { begin_drain(); });
+}
+
+void Worker::stop() {
+  io_.stop();
+}
+
+void Worker::begin_drain() {
+  if (draining_) return;
+  draining_ = true;
+  for (auto& a : acceptors_) {
+    asio::error_code ec;
+    a->close(ec);
+  }
+  for (auto* c : std::vector<ClientConnection*>(connections_))
+    c->on_drain();
+  for (auto& p : pools_)
+    p->close_idle();
+}
+
+asio::awaitable<void> Worker::accept_loop(tcp::acceptor& acceptor) {
+  const uint32_t max_connections = shared_.config.server.max_connections;
+  asio::steady_timer pause(io_);
+  while (!draining_) {
+    auto [ec, socket] = co_await acceptor.async_accept(use_nothrow);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || draining_) break;
+      // Out of descriptors or similar: back off briefly instead of spinning.
+      LOG_WARN("accept failed: %s", ec.message().c_str());
+      pause.expires_after(std::chrono::milliseconds(50));
+      co_await pause.async_wait(use_nothrow);
+      continue;
+    }
+    ++counters_.connections_accepted;
+    if (connections_.size() >= max_connections) {
+      asio::error_code ignored;
+      socket.close(ignored);
+      continue;
+    }
+    auto conn = std::make_shared<ClientConnection>(*this, std::move(socket));
+    asio::co_spawn(
+        io_, [conn]() { return conn->run(); }, asio::detached);
+  }
+}
+
+void Worker::watch(Watched& w) {
+  w.next_ = watched_;
+  w.prev_ = nullptr;
+  if (watched_) watched_->prev_ = &w;
+  watched_ = &w;
+}
+
+void Worker::unwatch(Watched& w) {
+  if (w.prev_)
+    w.prev_->next_ = w.next_;
+  else if (watched_ == &w)
+    watched_ = w.next_;
+  if (w.next_) w.next_->prev_ = w.prev_;
+  w.prev_ = w.next_ = nullptr;
+}
+
+void Worker::add_connection(ClientConnection* c) {
+  connections_.push_back(c);
+}
+
+void Worker::remove_connection(ClientConnection* c) {
+  auto it = std::find(connections_.rbegin(), connections_.rend(), c);
+  if (it != connections_.rend()) {
+    *it = connections_.back();
+    connections_.pop_back();
+  }
+}
+
+// Deadlines, idle-pool sweeps and log flushes on one timer, so the request path only stores
+// a deadline value instead of arming a timer per operation.
+asio::awaitable<void> Worker::tick_loop() {
+  asio::steady_timer timer(io_);
+  int64_t last_sweep = 0;
+  while (true) {
+    timer.expires_after(std::chrono::milliseconds(20));
+    co_await timer.async_wait(use_nothrow);
+    int64_t now = upstream::mono_ns();
+    for (Watched* w = watched_; w;) {
+      Watched* next = w->next_;
+      if (w->deadline_ns <= now) w->on_deadline();
+      w = next;
+    }
+    if (now - last_sweep > 1'000'000'000) {
+      for (auto& p : pools_)
+        p->sweep(now);
+      last_sweep = now;
+    }
+    access_log_.flush();
+    if (draining_ && connections_.empty()) break;
+  }
+  for (auto& p : pools_)
+    p->close_idle();
+}
+
+}  // namespace sluice::gateway

@@ -1,0 +1,107 @@
+// One worker thread: its own event loop, listening sockets (SO_REUSEPORT), upstream pools and
+// buffers. Nothing here is shared with other workers except the atomics in EndpointState.
+#pragma once
+
+#include <asio/awaitable.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "common/buffer.hpp"
+#include "gateway/access_log.hpp"
+#include "gateway/config.hpp"
+#include "gateway/router.hpp"
+#include "upstream/balancer.hpp"
+#include "upstream/endpoint.hpp"
+#include "upstream/pool.hpp"
+
+namespace sluice::gateway {
+
+// Read-only after start, shared by all workers.
+struct SharedState {
+  explicit SharedState(const GatewayConfig& cfg);
+  const GatewayConfig& config;
+  std::vector<std::unique_ptr<upstream::UpstreamState>> upstreams;
+  Router router;
+  int access_log_fd = -1;
+};
+
+// Something with a deadline, checked by the worker's tick. Firing is repeated on every tick
+// while the deadline stays in the past, so a completion racing the cancel is still caught.
+class Watched {
+ public:
+  virtual ~Watched() = default;
+  virtual void on_deadline() = 0;
+  int64_t deadline_ns = INT64_MAX;
+
+ private:
+  friend class Worker;
+  Watched* prev_ = nullptr;
+  Watched* next_ = nullptr;
+};
+
+struct WorkerCounters {
+  uint64_t connections_accepted = 0;
+  uint64_t requests = 0;
+  uint64_t responses[6] = {};  // by status class: [1]=1xx .. [5]=5xx
+  uint64_t upstream_retries = 0;
+};
+
+class ClientConnection;
+
+class Worker {
+ public:
+  Worker(SharedState& shared, size_t index);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Binds this worker's listening sockets; throws std::system_error.
+  void listen();
+  void run();
+  // Thread-safe. Stop accepting, let requests in flight finish, close idle connections.
+  void drain();
+  // Thread-safe. Ends the event loop now.
+  void stop();
+
+  asio::io_context& io() { return io_; }
+  SharedState& shared() { return shared_; }
+  const GatewayConfig& config() const { return shared_.config; }
+  size_t index() const { return index_; }
+  bool draining() const { return draining_; }
+  BufferPool& buffers() { return buffers_; }
+  upstream::ConnectionPool& pool(size_t upstream) { return *pools_[upstream]; }
+  upstream::Balancer& balancer(size_t upstream) { return balancers_[upstream]; }
+  AccessLog& access_log() { return access_log_; }
+  WorkerCounters& counters() { return counters_; }
+  size_t connection_count() const { return connections_.size(); }
+
+  void watch(Watched& w);
+  void unwatch(Watched& w);
+  void add_connection(ClientConnection* c);
+  void remove_connection(ClientConnection* c);
+
+ private:
+  asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor);
+  asio::awaitable<void> tick_loop();
+  void begin_drain();
+
+  SharedState& shared_;
+  size_t index_;
+  asio::io_context io_{1};
+  std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors_;
+  BufferPool buffers_{16 * 1024};
+  std::vector<std::unique_ptr<upstream::ConnectionPool>> pools_;
+  std::vector<upstream::Balancer> balancers_;
+  AccessLog access_log_;
+  WorkerCounters counters_;
+  Watched* watched_ = nullptr;
+  std::vector<ClientConnection*> connections_;
+  bool draining_ = false;
+};
+
+}  // namespace sluice::gateway

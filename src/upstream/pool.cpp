@@ -1,0 +1,87 @@
+#include "upstream/pool.hpp"
+
+#include <sys/socket.h>
+
+namespace sluice::upstream {
+namespace {
+
+// A connection idle for longer than this is probed before reuse: the backend may have closed it.
+constexpr int64_t kProbeAfterIdleNs = 1'000'000'000;
+
+bool still_open(asio::ip::tcp::socket& s) {
+  char byte;
+  ssize_t n = ::recv(s.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  // EAGAIN: open and quiet. 0: closed by the peer. Data: an unsolicited response; unusable.
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+}  // namespace
+
+ConnectionPool::ConnectionPool(asio::io_context& io, UpstreamState& upstream)
+    : io_(io),
+      upstream_(upstream),
+      idle_(upstream.endpoints.size()),
+      local_waiters_(upstream.endpoints.size(), 0) {}
+
+ConnectionPool::~ConnectionPool() = default;
+
+ConnectionPtr ConnectionPool::take_idle(size_t endpoint, int64_t now) {
+  auto& list = idle_[endpoint];
+  while (!list.empty()) {
+    ConnectionPtr c = std::move(list.back());
+    list.pop_back();
+    if (now - c->idle_since_ns > upstream_.config->idle_timeout.count()) continue;
+    if (now - c->idle_since_ns > kProbeAfterIdleNs && !still_open(c->socket)) continue;
+    return c;
+  }
+  return nullptr;
+}
+
+ConnectionPtr ConnectionPool::open(size_t endpoint) {
+  EndpointState& ep = *upstream_.endpoints[endpoint];
+  if (!ep.try_open_slot(upstream_.config->max_connections)) return nullptr;
+  return std::make_unique<UpstreamConnection>(io_, ep, endpoint);
+}
+
+void ConnectionPool::give_back(ConnectionPtr conn, int64_t now) {
+  EndpointState& ep = *conn->state;
+  // Another worker is starved of slots for this endpoint: free ours instead of idling it.
+  if (ep.slot_waiters.load(std::memory_order_relaxed) > local_waiters_[conn->endpoint]) return;
+  conn->idle_since_ns = now;
+  idle_[conn->endpoint].push_back(std::move(conn));
+}
+
+void ConnectionPool::sweep(int64_t now) {
+  int64_t limit = upstream_.config->idle_timeout.count();
+  for (auto& list : idle_) {
+    // Oldest first: the front of the list has been idle longest.
+    size_t expired = 0;
+    while (expired < list.size() && now - list[expired]->idle_since_ns > limit)
+      ++expired;
+    if (expired) list.erase(list.begin(), list.begin() + expired);
+  }
+}
+
+void ConnectionPool::close_idle() {
+  for (auto& list : idle_)
+    list.clear();
+}
+
+void ConnectionPool::add_waiter(size_t endpoint) {
+  ++local_waiters_[endpoint];
+  upstream_.endpoints[endpoint]->slot_waiters.fetch_add(1, std::memory_order_relaxed);
+}
+
+void ConnectionPool::remove_waiter(size_t endpoint) {
+  --local_waiters_[endpoint];
+  upstream_.endpoints[endpoint]->slot_waiters.fetch_sub(1, std::memory_order_relaxed);
+}
+
+size_t ConnectionPool::idle_count() const {
+  size_t n = 0;
+  for (const auto& l : idle_)
+    n += l.size();
+  return n;
+}
+
+}  // namespace sluice::upstream
