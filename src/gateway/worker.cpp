@@ -25,7 +25,8 @@ SharedState::SharedState(const GatewayConfig& cfg) : config(cfg), router(cfg.rou
 Worker::Worker(SharedState& shared, size_t index)
     : shared_(shared), index_(index), access_log_(shared.access_log_fd) {
   for (size_t i = 0; i < shared.upstreams.size(); ++i) {
-    pools_.push_back(std::make_unique<upstream::ConnectionPool>(io_, *shared.upstreams[i]));
+    pools_.push_back(std::make_unique<upstream::ConnectionPool>(io_, *shared.upstreams[i],
+                                                                shared.config.server.workers));
     balancers_.emplace_back(*shared.upstreams[i], index * 7919 + i + 1);
   }
 }

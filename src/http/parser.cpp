@@ -100,7 +100,9 @@ void Parser::start_message(const char* base) {
   head_consumed_ = 0;
   error_status_ = 0;
   error_reason_ = "";
-  if (llhttp_get_errno(&parser_) == HPE_PAUSED) llhttp_resume(&parser_);
+  // Messages start on a boundary, so a reset is exact, and it clears a finished or failed state
+  // (a reused response parser moves between upstream connections).
+  llhttp_reset(&parser_);
 }
 
 int Parser::fail(int status, const char* reason) {
@@ -134,6 +136,11 @@ int Parser::validate_framing() {
     // llhttp reports obs-fold continuations and bare CR inside a value as part of the value.
     if (has_ctl(raw)) return fail(400, "invalid character in header value (obs-fold or bare CR)");
     if (name.empty()) return fail(400, "empty header name");
+    // Between the name and its value only ":" and blanks; a line break there is obs-fold.
+    if (h.value.len > 0) {
+      for (uint32_t i = h.name.off + h.name.len; i < h.value.off; ++i)
+        if (base_[i] == '\r' || base_[i] == '\n') return fail(400, "obs-fold in header field");
+    }
     std::string_view v = trim(raw);
     h.value.off += static_cast<uint32_t>(v.data() - raw.data());
     h.value.len = static_cast<uint32_t>(v.size());

@@ -2,6 +2,8 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
+
 namespace sluice::upstream {
 namespace {
 
@@ -17,11 +19,14 @@ bool still_open(asio::ip::tcp::socket& s) {
 
 }  // namespace
 
-ConnectionPool::ConnectionPool(asio::io_context& io, UpstreamState& upstream)
+ConnectionPool::ConnectionPool(asio::io_context& io, UpstreamState& upstream, size_t workers)
     : io_(io),
       upstream_(upstream),
       idle_(upstream.endpoints.size()),
-      local_waiters_(upstream.endpoints.size(), 0) {}
+      local_waiters_(upstream.endpoints.size(), 0),
+      local_open_(upstream.endpoints.size(), 0),
+      fair_share_(static_cast<uint32_t>((upstream.config->max_connections + workers - 1) /
+                                        std::max<size_t>(1, workers))) {}
 
 ConnectionPool::~ConnectionPool() = default;
 
@@ -40,13 +45,17 @@ ConnectionPtr ConnectionPool::take_idle(size_t endpoint, int64_t now) {
 ConnectionPtr ConnectionPool::open(size_t endpoint) {
   EndpointState& ep = *upstream_.endpoints[endpoint];
   if (!ep.try_open_slot(upstream_.config->max_connections)) return nullptr;
-  return std::make_unique<UpstreamConnection>(io_, ep, endpoint);
+  return std::make_unique<UpstreamConnection>(io_, ep, endpoint, local_open_[endpoint]);
 }
 
 void ConnectionPool::give_back(ConnectionPtr conn, int64_t now) {
   EndpointState& ep = *conn->state;
-  // Another worker is starved of slots for this endpoint: free ours instead of idling it.
-  if (ep.slot_waiters.load(std::memory_order_relaxed) > local_waiters_[conn->endpoint]) return;
+  // Another worker is starved of slots for this endpoint and this one holds more than its
+  // share: free the slot instead of idling the connection.
+  size_t i = conn->endpoint;
+  if (ep.slot_waiters.load(std::memory_order_relaxed) > local_waiters_[i] &&
+      local_open_[i] > fair_share_)
+    return;
   conn->idle_since_ns = now;
   idle_[conn->endpoint].push_back(std::move(conn));
 }

@@ -18,9 +18,15 @@ namespace sluice::upstream {
 class UpstreamConnection {
  public:
   // The caller has taken a slot on `endpoint` (EndpointState::try_open_slot).
-  UpstreamConnection(asio::io_context& io, EndpointState& endpoint, size_t index)
-      : socket(io), state(&endpoint), endpoint(index) {}
-  ~UpstreamConnection() { state->close_slot(); }
+  UpstreamConnection(asio::io_context& io, EndpointState& endpoint, size_t index,
+                     uint32_t& worker_open)
+      : socket(io), state(&endpoint), endpoint(index), worker_open_(worker_open) {
+    ++worker_open_;
+  }
+  ~UpstreamConnection() {
+    --worker_open_;
+    state->close_slot();
+  }
   UpstreamConnection(const UpstreamConnection&) = delete;
   UpstreamConnection& operator=(const UpstreamConnection&) = delete;
 
@@ -29,13 +35,17 @@ class UpstreamConnection {
   size_t endpoint;
   int64_t idle_since_ns = 0;
   uint64_t requests = 0;  // completed exchanges; > 0 means reused
+
+ private:
+  uint32_t& worker_open_;  // this worker's open connections to the endpoint
 };
 
 using ConnectionPtr = std::unique_ptr<UpstreamConnection>;
 
 class ConnectionPool {
  public:
-  ConnectionPool(asio::io_context& io, UpstreamState& upstream);
+  // `workers` sharing the endpoints' caps: each keeps its fair share when others starve.
+  ConnectionPool(asio::io_context& io, UpstreamState& upstream, size_t workers);
   ~ConnectionPool();
 
   // An idle connection still believed open, or nullptr.
@@ -60,6 +70,8 @@ class ConnectionPool {
   UpstreamState& upstream_;
   std::vector<std::vector<ConnectionPtr>> idle_;  // per endpoint, most recent last
   std::vector<uint32_t> local_waiters_;
+  std::vector<uint32_t> local_open_;
+  uint32_t fair_share_;
 };
 
 }  // namespace sluice::upstream
