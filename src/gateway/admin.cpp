@@ -1,4 +1,5 @@
 #include "gateway/admin.hpp"
+#include "common/async.hpp"
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -13,7 +14,6 @@
 namespace sluice::gateway {
 
 using asio::ip::tcp;
-constexpr auto use_nothrow = asio::experimental::as_tuple(asio::use_awaitable);
 
 AdminServer::AdminServer(const HostPort& address) : address_(address), acceptor_(io_) {}
 
@@ -38,7 +38,7 @@ AdminResponse AdminServer::dispatch(const AdminRequest& req) const {
 
 namespace {
 
-asio::awaitable<void> serve_admin_connection(tcp::socket socket, const AdminServer& server) {
+Task<void> serve_admin_connection(TcpSocket socket, const AdminServer& server) {
   Buffer in(64 * 1024);
   http::Parser parser(http::Parser::Kind::request);
   std::string out;
@@ -103,7 +103,7 @@ asio::awaitable<void> serve_admin_connection(tcp::socket socket, const AdminServ
 }  // namespace
 
 void AdminServer::accept_next() {
-  acceptor_.async_accept([this](asio::error_code ec, tcp::socket socket) {
+  acceptor_.async_accept([this](asio::error_code ec, TcpSocket socket) {
     if (ec) return;
     asio::co_spawn(io_, serve_admin_connection(std::move(socket), *this), asio::detached);
     accept_next();

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/address.hpp"
+#include "common/async.hpp"
 
 namespace sluice::gateway {
 
@@ -50,7 +51,7 @@ class AdminServer {
 
   HostPort address_;
   asio::io_context io_{1};
-  asio::ip::tcp::acceptor acceptor_;
+  TcpAcceptor acceptor_;
   std::vector<Entry> routes_;
   std::thread thread_;
 };

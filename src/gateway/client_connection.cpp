@@ -1,4 +1,5 @@
 #include "gateway/client_connection.hpp"
+#include "common/async.hpp"
 
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>
@@ -11,9 +12,8 @@
 namespace sluice::gateway {
 
 using asio::ip::tcp;
-constexpr auto use_nothrow = asio::experimental::as_tuple(asio::use_awaitable);
 
-ClientConnection::ClientConnection(Worker& w, tcp::socket s)
+ClientConnection::ClientConnection(Worker& w, TcpSocket s)
     : worker(w),
       socket(std::move(s)),
       parser(http::Parser::Kind::request, w.config().server.limits),
@@ -32,7 +32,7 @@ ClientConnection::~ClientConnection() {
   worker.buffers().give(std::move(in));
 }
 
-void ClientConnection::arm(Phase phase, Duration timeout, tcp::socket* upstream) {
+void ClientConnection::arm(Phase phase, Duration timeout, TcpSocket* upstream) {
   phase_ = phase;
   timed_out_ = false;
   deadline_ns = upstream::mono_ns() + timeout.count();
@@ -59,16 +59,15 @@ void ClientConnection::on_drain() {
   }
 }
 
-asio::awaitable<bool> ClientConnection::send_simple(int status, std::string_view body,
-                                                    bool keep_alive,
-                                                    std::string_view extra_headers) {
+Task<bool> ClientConnection::send_simple(int status, std::string_view body, bool keep_alive,
+                                         std::string_view extra_headers) {
   build_simple_response(status, "text/plain; charset=utf-8", body, keep_alive, scratch,
                         extra_headers);
   auto [ec, n] = co_await asio::async_write(socket, asio::buffer(scratch), use_nothrow);
   co_return !ec;
 }
 
-asio::awaitable<size_t> ClientConnection::read_more(size_t max_capacity) {
+Task<size_t> ClientConnection::read_more(size_t max_capacity) {
   if (!in.allocated()) in = worker.buffers().take();
   if (in.writable() == 0) {
     in.compact();
@@ -84,7 +83,7 @@ asio::awaitable<size_t> ClientConnection::read_more(size_t max_capacity) {
   co_return n;
 }
 
-asio::awaitable<ClientConnection::HeadResult> ClientConnection::read_head() {
+Task<ClientConnection::HeadResult> ClientConnection::read_head() {
   const auto& server = worker.config().server;
   // Room for the largest allowed head plus one read's worth of what follows it.
   const size_t max_capacity = server.limits.max_header_bytes + worker.buffers().buffer_size();
@@ -124,7 +123,7 @@ asio::awaitable<ClientConnection::HeadResult> ClientConnection::read_head() {
   }
 }
 
-asio::awaitable<void> ClientConnection::run() {
+Task<void> ClientConnection::run() {
   auto self = shared_from_this();
   const auto& server = worker.config().server;
   while (true) {
@@ -133,7 +132,7 @@ asio::awaitable<void> ClientConnection::run() {
       worker.buffers().give(std::move(in));
       if (worker.draining()) break;
       arm(Phase::idle, server.keepalive_timeout);
-      auto [ec] = co_await socket.async_wait(tcp::socket::wait_read, use_nothrow);
+      auto [ec] = co_await socket.async_wait(TcpSocket::wait_read, use_nothrow);
       if (ec || timed_out_ || worker.draining()) break;
     }
     HeadResult head = co_await read_head();
@@ -144,7 +143,7 @@ asio::awaitable<void> ClientConnection::run() {
   }
   disarm();
   asio::error_code ec;
-  socket.shutdown(tcp::socket::shutdown_send, ec);
+  socket.shutdown(TcpSocket::shutdown_send, ec);
   socket.close(ec);
 }
 

@@ -5,6 +5,7 @@
 //   4. forward   balanced upstream exchange over a pooled keep-alive connection (proxy.cpp)
 //   5. account   counters and the access log
 #include "gateway/pipeline.hpp"
+#include "common/async.hpp"
 
 #include "common/log.hpp"
 #include "gateway/client_connection.hpp"
@@ -15,8 +16,8 @@ namespace {
 
 // Ends a request the gateway answers itself. The connection stays open only when the request
 // had no body, so unread body bytes can never be parsed as the next request.
-asio::awaitable<bool> reply_locally(ClientConnection& conn, RequestContext& ctx, int status,
-                                    std::string_view body, std::string_view extra = {}) {
+Task<bool> reply_locally(ClientConnection& conn, RequestContext& ctx, int status,
+                         std::string_view body, std::string_view extra = {}) {
   const auto& head = conn.parser.head();
   bool keep = head.keep_alive && !head.has_body() && !head.upgrade && !conn.worker.draining();
   if (keep) {
@@ -53,7 +54,7 @@ void account(ClientConnection& conn, RequestContext& ctx) {
   log.record(rec);
 }
 
-asio::awaitable<bool> run_phases(ClientConnection& conn, RequestContext& ctx) {
+Task<bool> run_phases(ClientConnection& conn, RequestContext& ctx) {
   Worker& w = conn.worker;
   const auto& head = conn.parser.head();
   const char* base = conn.parser.base();
@@ -80,7 +81,7 @@ asio::awaitable<bool> run_phases(ClientConnection& conn, RequestContext& ctx) {
 
 }  // namespace
 
-asio::awaitable<bool> handle_request(ClientConnection& conn) {
+Task<bool> handle_request(ClientConnection& conn) {
   RequestContext& ctx = conn.request;
   ctx.start_ns = upstream::mono_ns();
   ctx.route = -1;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "common/async.hpp"
 #include "gateway/router.hpp"
 #include "http/parser.hpp"
 
@@ -28,6 +29,6 @@ struct RequestContext {
 
 // Handles one request whose head the connection has just read. Returns whether the client
 // connection stays open for another request.
-asio::awaitable<bool> handle_request(ClientConnection& conn);
+Task<bool> handle_request(ClientConnection& conn);
 
 }  // namespace sluice::gateway

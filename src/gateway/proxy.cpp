@@ -1,4 +1,5 @@
 #include "gateway/proxy.hpp"
+#include "common/async.hpp"
 
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
@@ -16,7 +17,6 @@ namespace {
 using asio::ip::tcp;
 using upstream::ConnectionPtr;
 using upstream::UpstreamConnection;
-constexpr auto use_nothrow = asio::experimental::as_tuple(asio::use_awaitable);
 
 enum class Failure {
   none,
@@ -108,8 +108,8 @@ void gather_body(ClientConnection& c, std::span<const std::string_view> spans, b
   }
 }
 
-asio::awaitable<ConnectionPtr> connect_new(ClientConnection& c, upstream::ConnectionPool& pool,
-                                           size_t ep, Failure& why) {
+Task<ConnectionPtr> connect_new(ClientConnection& c, upstream::ConnectionPool& pool, size_t ep,
+                                Failure& why) {
   const auto& cfg = *pool.upstream().config;
   auto& state = *pool.upstream().endpoints[ep];
   ConnectionPtr conn = pool.open(ep);
@@ -117,7 +117,7 @@ asio::awaitable<ConnectionPtr> connect_new(ClientConnection& c, upstream::Connec
     // At the endpoint's cap: wait for a slot (or an idle connection) until the connect deadline.
     int64_t deadline = upstream::mono_ns() + cfg.connect_timeout.count();
     pool.add_waiter(ep);
-    asio::steady_timer timer(c.worker.io());
+    SteadyTimer timer(c.worker.io());
     while (!conn) {
       int64_t now = upstream::mono_ns();
       conn = pool.take_idle(ep, now);
@@ -145,9 +145,8 @@ asio::awaitable<ConnectionPtr> connect_new(ClientConnection& c, upstream::Connec
   co_return conn;
 }
 
-asio::awaitable<Failure> send_request(ClientConnection& c, RequestContext& ctx,
-                                      UpstreamConnection& u, const RouteConfig& route,
-                                      bool bodyless) {
+Task<Failure> send_request(ClientConnection& c, RequestContext& ctx, UpstreamConnection& u,
+                           const RouteConfig& route, bool bodyless) {
   const auto& server = c.worker.config().server;
   c.gather.clear();
   c.gather.emplace_back(ctx.upstream_head.data(), ctx.upstream_head.size());
@@ -186,8 +185,8 @@ asio::awaitable<Failure> send_request(ClientConnection& c, RequestContext& ctx,
   }
 }
 
-asio::awaitable<Failure> read_response_head(ClientConnection& c, UpstreamConnection& u,
-                                            const RouteConfig& route, Buffer& ubuf) {
+Task<Failure> read_response_head(ClientConnection& c, UpstreamConnection& u,
+                                 const RouteConfig& route, Buffer& ubuf) {
   auto& rp = c.response_parser;
   rp.set_response_has_no_body(c.parser.head().method == HTTP_HEAD);
   const size_t max_capacity =
@@ -240,8 +239,8 @@ asio::awaitable<Failure> read_response_head(ClientConnection& c, UpstreamConnect
 
 // Relays the response whose head is in ubuf. Returns whether the client connection stays
 // open; `reusable` tells whether the upstream connection can go back to the pool.
-asio::awaitable<bool> relay_response(ClientConnection& c, RequestContext& ctx,
-                                     UpstreamConnection& u, Buffer& ubuf, bool& reusable) {
+Task<bool> relay_response(ClientConnection& c, RequestContext& ctx, UpstreamConnection& u,
+                          Buffer& ubuf, bool& reusable) {
   const auto& server = c.worker.config().server;
   auto& rp = c.response_parser;
   const auto& req = c.parser.head();
@@ -300,7 +299,7 @@ asio::awaitable<bool> relay_response(ClientConnection& c, RequestContext& ctx,
   co_return info.keep_alive;
 }
 
-asio::awaitable<void> pump(tcp::socket& from, tcp::socket& to, Buffer& buf) {
+Task<void> pump(TcpSocket& from, TcpSocket& to, Buffer& buf) {
   while (true) {
     auto [ec, n] =
         co_await from.async_read_some(asio::buffer(buf.write_ptr(), buf.writable()), use_nothrow);
@@ -309,11 +308,11 @@ asio::awaitable<void> pump(tcp::socket& from, tcp::socket& to, Buffer& buf) {
     if (wec) break;
   }
   asio::error_code ignored;
-  to.shutdown(tcp::socket::shutdown_send, ignored);
+  to.shutdown(TcpSocket::shutdown_send, ignored);
 }
 
 // After a 101: bytes flow both ways untouched until both sides have closed.
-asio::awaitable<void> tunnel(ClientConnection& c, UpstreamConnection& u, Buffer& ubuf) {
+Task<void> tunnel(ClientConnection& c, UpstreamConnection& u, Buffer& ubuf) {
   using namespace asio::experimental::awaitable_operators;
   c.disarm();
   if (!c.in.empty()) {
@@ -335,7 +334,7 @@ asio::awaitable<void> tunnel(ClientConnection& c, UpstreamConnection& u, Buffer&
 
 }  // namespace
 
-asio::awaitable<bool> forward(ClientConnection& c, RequestContext& ctx, const RouteConfig& route) {
+Task<bool> forward(ClientConnection& c, RequestContext& ctx, const RouteConfig& route) {
   Worker& w = c.worker;
   auto& up = *w.shared().upstreams[route.upstream];
   auto& pool = w.pool(route.upstream);

@@ -4,6 +4,7 @@
 
 #include <asio/awaitable.hpp>
 
+#include "common/async.hpp"
 #include "gateway/config.hpp"
 #include "gateway/pipeline.hpp"
 
@@ -12,7 +13,6 @@ namespace sluice::gateway {
 class ClientConnection;
 
 // Returns whether the client connection stays open.
-asio::awaitable<bool> forward(ClientConnection& conn, RequestContext& ctx,
-                              const RouteConfig& route);
+Task<bool> forward(ClientConnection& conn, RequestContext& ctx, const RouteConfig& route);
 
 }  // namespace sluice::gateway

@@ -9,21 +9,31 @@ namespace {
 
 constexpr std::string_view kVia = "1.1 sluice";
 
-// True for fields named in a Connection header (they are hop-by-hop for this message).
-bool named_by_connection(const http::Parser& msg, std::string_view name) {
-  const char* base = msg.base();
-  for (const auto& h : msg.head().headers) {
-    if (!http::iequals(h.name.in(base), "connection")) continue;
-    if (http::has_token(h.value.in(base), name)) return true;
+// The field names listed in a message's Connection headers: hop-by-hop for this message.
+// Options such as keep-alive and close are in the list too; they name no field and do no harm.
+class ConnectionOptions {
+ public:
+  explicit ConnectionOptions(const http::Parser& msg) {
+    const char* base = msg.base();
+    for (const auto& h : msg.head().headers) {
+      std::string_view name = h.name.in(base);
+      if (name.size() != 10 || !http::iequals(name, "connection")) continue;
+      http::for_each_token(h.value.in(base), [&](std::string_view t) {
+        if (count_ < kMax) names_[count_++] = t;
+      });
+    }
   }
-  return false;
-}
+  bool names(std::string_view field) const {
+    for (size_t i = 0; i < count_; ++i)
+      if (http::iequals(names_[i], field)) return true;
+    return false;
+  }
 
-bool has_connection_header(const http::Parser& msg) {
-  for (const auto& h : msg.head().headers)
-    if (http::iequals(h.name.in(msg.base()), "connection")) return true;
-  return false;
-}
+ private:
+  static constexpr size_t kMax = 32;  // beyond this, further options are ignored
+  std::string_view names_[kMax];
+  size_t count_ = 0;
+};
 
 void append_header(std::string& out, std::string_view name, std::string_view value) {
   out.append(name).append(": ").append(value).append("\r\n");
@@ -41,7 +51,7 @@ void build_upstream_request(const http::Parser& request, const UpstreamRequest& 
                             std::string& out) {
   const char* base = request.base();
   const auto& head = request.head();
-  const bool check_connection = has_connection_header(request);
+  const ConnectionOptions connection(request);
   out.clear();
   out.append(info.method).append(" ").append(info.target).append(" HTTP/1.1\r\n");
   append_header(out, "Host", info.host);
@@ -58,8 +68,7 @@ void build_upstream_request(const http::Parser& request, const UpstreamRequest& 
       continue;
     }
     if (http::iequals(name, "upgrade")) upgrade = value;
-    if (http::is_hop_by_hop(name)) continue;
-    if (check_connection && named_by_connection(request, name)) continue;
+    if (http::is_hop_by_hop(name) || connection.names(name)) continue;
     append_header(out, name, value);
   }
   out.append("X-Forwarded-For: ");
@@ -97,7 +106,7 @@ void build_client_response(const http::Parser& response, const ClientResponse& i
                            BodyFraming framing, std::string& out) {
   const char* base = response.base();
   const auto& head = response.head();
-  const bool check_connection = has_connection_header(response);
+  const ConnectionOptions connection(response);
   const bool upgrade = head.status == 101;
   out.clear();
   out.append("HTTP/1.1 ");
@@ -119,8 +128,7 @@ void build_client_response(const http::Parser& response, const ClientResponse& i
       append_header(out, name, value);
       continue;
     }
-    if (http::is_hop_by_hop(name)) continue;
-    if (check_connection && named_by_connection(response, name)) continue;
+    if (http::is_hop_by_hop(name) || connection.names(name)) continue;
     append_header(out, name, value);
   }
   append_header(out, "Via", kVia);

@@ -1,4 +1,5 @@
 #include "gateway/worker.hpp"
+#include "common/async.hpp"
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -15,7 +16,6 @@
 namespace sluice::gateway {
 
 using asio::ip::tcp;
-constexpr auto use_nothrow = asio::experimental::as_tuple(asio::use_awaitable);
 
 SharedState::SharedState(const GatewayConfig& cfg) : config(cfg), router(cfg.routes) {
   for (const auto& u : cfg.upstreams)
@@ -39,7 +39,7 @@ Worker::~Worker() {
 
 void Worker::listen() {
   for (const auto& hp : shared_.config.server.listen) {
-    auto a = std::make_unique<tcp::acceptor>(io_);
+    auto a = std::make_unique<TcpAcceptor>(io_);
     a->open(hp.endpoint.protocol());
     a->set_option(asio::socket_base::reuse_address(true));
     int one = 1;
@@ -78,9 +78,9 @@ void Worker::begin_drain() {
     p->close_idle();
 }
 
-asio::awaitable<void> Worker::accept_loop(tcp::acceptor& acceptor) {
+Task<void> Worker::accept_loop(TcpAcceptor& acceptor) {
   const uint32_t max_connections = shared_.config.server.max_connections;
-  asio::steady_timer pause(io_);
+  SteadyTimer pause(io_);
   while (!draining_) {
     auto [ec, socket] = co_await acceptor.async_accept(use_nothrow);
     if (ec) {
@@ -133,8 +133,8 @@ void Worker::remove_connection(ClientConnection* c) {
 
 // Deadlines, idle-pool sweeps and log flushes on one timer, so the request path only stores
 // a deadline value instead of arming a timer per operation.
-asio::awaitable<void> Worker::tick_loop() {
-  asio::steady_timer timer(io_);
+Task<void> Worker::tick_loop() {
+  SteadyTimer timer(io_);
   int64_t last_sweep = 0;
   while (true) {
     timer.expires_after(std::chrono::milliseconds(20));

@@ -11,6 +11,7 @@
 #include <memory>
 #include <vector>
 
+#include "common/async.hpp"
 #include "common/buffer.hpp"
 #include "gateway/access_log.hpp"
 #include "gateway/config.hpp"
@@ -86,14 +87,15 @@ class Worker {
   void remove_connection(ClientConnection* c);
 
  private:
-  asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor);
-  asio::awaitable<void> tick_loop();
+  Task<void> accept_loop(TcpAcceptor& acceptor);
+  Task<void> tick_loop();
   void begin_drain();
 
   SharedState& shared_;
   size_t index_;
-  asio::io_context io_{1};
-  std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors_;
+  // One thread per loop: no locking on socket operations; post() from other threads stays safe.
+  asio::io_context io_{ASIO_CONCURRENCY_HINT_UNSAFE_IO};
+  std::vector<std::unique_ptr<TcpAcceptor>> acceptors_;
   BufferPool buffers_{16 * 1024};
   std::vector<std::unique_ptr<upstream::ConnectionPool>> pools_;
   std::vector<upstream::Balancer> balancers_;

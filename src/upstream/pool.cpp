@@ -1,4 +1,5 @@
 #include "upstream/pool.hpp"
+#include "common/async.hpp"
 
 #include <sys/socket.h>
 
@@ -10,7 +11,7 @@ namespace {
 // A connection idle for longer than this is probed before reuse: the backend may have closed it.
 constexpr int64_t kProbeAfterIdleNs = 1'000'000'000;
 
-bool still_open(asio::ip::tcp::socket& s) {
+bool still_open(TcpSocket& s) {
   char byte;
   ssize_t n = ::recv(s.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   // EAGAIN: open and quiet. 0: closed by the peer. Data: an unsolicited response; unusable.

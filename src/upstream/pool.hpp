@@ -11,6 +11,7 @@
 #include <memory>
 #include <vector>
 
+#include "common/async.hpp"
 #include "upstream/endpoint.hpp"
 
 namespace sluice::upstream {
@@ -30,7 +31,7 @@ class UpstreamConnection {
   UpstreamConnection(const UpstreamConnection&) = delete;
   UpstreamConnection& operator=(const UpstreamConnection&) = delete;
 
-  asio::ip::tcp::socket socket;
+  TcpSocket socket;
   EndpointState* state;
   size_t endpoint;
   int64_t idle_since_ns = 0;
