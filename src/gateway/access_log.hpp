@@ -31,7 +31,7 @@ class AccessLog {
   int fd_;
   std::string buf_;
   int64_t cached_second_ = -1;
-  char time_prefix_[32] = {};
+  char time_prefix_[64] = {};
 };
 
 // Appends `s` to `out` as the inside of a JSON string.

@@ -83,6 +83,15 @@ Task<size_t> ClientConnection::read_more(size_t max_capacity) {
   co_return n;
 }
 
+Task<void> ClientConnection::reject(int status, std::string body) {
+  request = RequestContext{};
+  request.start_ns = upstream::mono_ns();
+  request.status = status;
+  request.bytes_sent = body.size();
+  co_await send_simple(status, body, false);
+  account(*this, request);
+}
+
 Task<ClientConnection::HeadResult> ClientConnection::read_head() {
   const auto& server = worker.config().server;
   // Room for the largest allowed head plus one read's worth of what follows it.
@@ -101,8 +110,7 @@ Task<ClientConnection::HeadResult> ClientConnection::read_head() {
       }
       if (r.status == http::ParseStatus::error) {
         LOG_DEBUG("rejecting request from %s: %s", client_ip.c_str(), parser.error_reason());
-        co_await send_simple(parser.error_status(), std::string(parser.error_reason()) + "\n",
-                             false);
+        co_await reject(parser.error_status(), std::string(parser.error_reason()) + "\n");
         co_return HeadResult::rejected;
       }
     }
@@ -111,11 +119,11 @@ Task<ClientConnection::HeadResult> ClientConnection::read_head() {
     if (in.data() != before) parser.rebase(in.data());
     if (n == 0) {
       if (timed_out_) {
-        co_await send_simple(408, "request header timeout\n", false);
+        co_await reject(408, "request header timeout\n");
         co_return HeadResult::rejected;
       }
       if (in.writable() == 0 && in.capacity() >= max_capacity) {
-        co_await send_simple(431, "header block too large\n", false);
+        co_await reject(431, "header block too large\n");
         co_return HeadResult::rejected;
       }
       co_return HeadResult::closed;
@@ -126,6 +134,7 @@ Task<ClientConnection::HeadResult> ClientConnection::read_head() {
 Task<void> ClientConnection::run() {
   auto self = shared_from_this();
   const auto& server = worker.config().server;
+  bool linger = false;
   while (true) {
     if (in.empty()) {
       // Idle keep-alive: wait for readability without holding a buffer.
@@ -136,15 +145,40 @@ Task<void> ClientConnection::run() {
       if (ec || timed_out_ || worker.draining()) break;
     }
     HeadResult head = co_await read_head();
-    if (head != HeadResult::ok) break;
+    if (head != HeadResult::ok) {
+      linger = head == HeadResult::rejected;
+      break;
+    }
     ++requests_served;
     bool keep = co_await handle_request(*this);
-    if (!keep) break;
+    if (!keep) {
+      // The client may still be sending a body we did not read.
+      linger = parser.head().has_body() || parser.head().upgrade;
+      break;
+    }
   }
-  disarm();
   asio::error_code ec;
   socket.shutdown(TcpSocket::shutdown_send, ec);
+  if (linger) co_await linger_close();
+  disarm();
   socket.close(ec);
+}
+
+// Closing with unread bytes in the receive queue makes the kernel send a reset, which can
+// destroy the response before the client reads it. So, after our last byte, read and discard
+// for a short while, as nginx's lingering close does.
+Task<void> ClientConnection::linger_close() {
+  arm(Phase::transfer, std::chrono::seconds(1));
+  if (!in.allocated()) in = worker.buffers().take();
+  size_t discarded = 0;
+  while (discarded < (1u << 20) && !timed_out_) {
+    in.clear();
+    auto [ec, n] =
+        co_await socket.async_read_some(asio::buffer(in.write_ptr(), in.writable()), use_nothrow);
+    if (ec) break;
+    discarded += n;
+  }
+  in.clear();
 }
 
 }  // namespace sluice::gateway

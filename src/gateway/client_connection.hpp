@@ -58,6 +58,9 @@ class ClientConnection : public Watched, public std::enable_shared_from_this<Cli
  private:
   enum class HeadResult { ok, closed, rejected };
   Task<HeadResult> read_head();
+  // Answers a request that cannot be parsed or completed, logs it, and leaves closing to run().
+  Task<void> reject(int status, std::string body);
+  Task<void> linger_close();
 
   Phase phase_ = Phase::idle;
   bool timed_out_ = false;

@@ -32,6 +32,8 @@ Task<bool> reply_locally(ClientConnection& conn, RequestContext& ctx, int status
   co_return ok&& keep;
 }
 
+}  // namespace
+
 void account(ClientConnection& conn, RequestContext& ctx) {
   Worker& w = conn.worker;
   auto& counters = w.counters();
@@ -43,7 +45,7 @@ void account(ClientConnection& conn, RequestContext& ctx) {
   const auto& routes = w.config().routes;
   AccessRecord rec;
   rec.client = conn.client_ip;
-  rec.method = llhttp_method_name(head.method);
+  rec.method = conn.parser.head_done() ? llhttp_method_name(head.method) : "";
   rec.host = ctx.host;
   rec.path = ctx.target.path;
   rec.status = ctx.status;
@@ -53,6 +55,8 @@ void account(ClientConnection& conn, RequestContext& ctx) {
   rec.route = ctx.route >= 0 ? std::string_view(routes[ctx.route].path) : std::string_view();
   log.record(rec);
 }
+
+namespace {
 
 Task<bool> run_phases(ClientConnection& conn, RequestContext& ctx) {
   Worker& w = conn.worker;

@@ -27,6 +27,9 @@ struct RequestContext {
   const char* upstream_name = "";
 };
 
+// Counts a finished request and writes its access-log line.
+void account(ClientConnection& conn, RequestContext& ctx);
+
 // Handles one request whose head the connection has just read. Returns whether the client
 // connection stays open for another request.
 Task<bool> handle_request(ClientConnection& conn);

@@ -292,3 +292,28 @@ TEST(Proxy, NoRouteIs404AndReadinessFollowsEndpoints) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 503) << r->body;
 }
+
+TEST(Proxy, AccessLogHasOneJsonLinePerRequest) {
+  ScriptedBackend backend;
+  TempDir logs;
+  GatewaySetup g;
+  g.endpoints = {backend.port()};
+  g.server_extra = "access_log = \"" + (logs / "access.log").string() + "\"\n";
+  auto gw = g.start();
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(http_request(g.port, "GET", "/logged/\"q\"?n=" + std::to_string(i)));
+  ASSERT_TRUE(http_request(g.port, "GET", "/x", "", {"Host: other"}));
+  gw->stop();
+  std::istringstream in(read_file(logs / "access.log"));
+  std::vector<std::string> lines;
+  for (std::string l; std::getline(in, l);)
+    lines.push_back(l);
+  ASSERT_EQ(lines.size(), 6u);
+  EXPECT_NE(lines[0].find("\"method\":\"GET\""), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("\"path\":\"/logged/\\\"q\\\"\""), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("\"status\":200"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("\"upstream\":\"127.0.0.1:" + std::to_string(backend.port()) + "\""),
+            std::string::npos)
+      << lines[0];
+  EXPECT_NE(lines[0].find("\"route\":\"/\""), std::string::npos) << lines[0];
+}
