@@ -19,11 +19,14 @@ class ConnectionOptions {
       std::string_view name = h.name.in(base);
       if (name.size() != 10 || !http::iequals(name, "connection")) continue;
       http::for_each_token(h.value.in(base), [&](std::string_view t) {
+        // keep-alive and close are options, not field names; most messages list only them.
+        if (http::iequals(t, "keep-alive") || http::iequals(t, "close")) return;
         if (count_ < kMax) names_[count_++] = t;
       });
     }
   }
   bool names(std::string_view field) const {
+    if (count_ == 0) return false;
     for (size_t i = 0; i < count_; ++i)
       if (http::iequals(names_[i], field)) return true;
     return false;

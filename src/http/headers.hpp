@@ -1,6 +1,7 @@
 // Header-name helpers shared by the gateway, the load tester and the backend.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <string_view>
 
