@@ -14,7 +14,7 @@ TEST(ConfigCli, CheckReportsEveryProblemWithPosition) {
   auto file = (dir / "bad.toml").string();
   auto r = run_command({SLUICE_BINARY, "check", "--config", file});
   EXPECT_EQ(r.status, 2);
-  for (const std::string want :
+  for (const std::string& want :
        {file + ":3:1: unknown key \"server.workrs\"", file + ":6:14: upstream.app.endpoints",
         file + ":7:11: upstream.app.balance", file + ":10:8: route[0].path",
         file + ":11:12: route[0].upstream", file + ":12:11: route[0].timeout"})
