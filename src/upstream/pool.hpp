@@ -25,6 +25,9 @@ class UpstreamConnection {
     ++worker_open_;
   }
   ~UpstreamConnection() {
+    // Close before freeing the slot, so another worker never opens one more than the cap.
+    asio::error_code ignored;
+    socket.close(ignored);
     --worker_open_;
     state->close_slot();
   }
