@@ -21,7 +21,8 @@ int main(int argc, char** argv) {
   sluice::backend::add_commands(app, exit_code);
   auto* help = app.add_subcommand("help", "Show the commands and their options");
   help->callback([&] {
-    std::fputs(app.help().c_str(), stdout);
+    std::fputs(app.get_formatter()->make_help(&app, "sluice", CLI::AppFormatMode::Normal).c_str(),
+               stdout);
     exit_code = 0;
   });
   try {

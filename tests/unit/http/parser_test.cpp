@@ -158,7 +158,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"no_host", "GET / HTTP/1.1\r\n\r\n", 400},
         BadCase{"bad_method", "G@T / HTTP/1.1\r\nHost: x\r\n\r\n", 400},
         BadCase{"bad_version", "GET / HTTP/1.x\r\nHost: x\r\n\r\n", 400},
-        BadCase{"nul_in_header", std::string("GET / HTTP/1.1\r\nHost: x\r\nX: a\0b\r\n\r\n", 37),
+        BadCase{"nul_in_header",
+                std::string("GET / HTTP/1.1\r\nHost: x\r\nX: a\0b\r\n\r\n",
+                            sizeof("GET / HTTP/1.1\r\nHost: x\r\nX: a\0b\r\n\r\n") - 1),
                 400},
         BadCase{"bad_expect", "GET / HTTP/1.1\r\nHost: x\r\nExpect: magic\r\n\r\n", 417}),
     [](const auto& info) { return std::string(info.param.name); });
