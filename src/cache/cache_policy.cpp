@@ -1,0 +1,411 @@
+#include "cache/cache_policy.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+
+#include "cache/http_date.hpp"
+#include "http/headers.hpp"
+
+namespace sluice::cache {
+namespace {
+
+using http::iequals;
+
+std::optional<int64_t> parse_seconds(std::string_view v) {
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+  int64_t n = 0;
+  auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec == std::errc::result_out_of_range) return int64_t{1} << 31;  // "practically infinite"
+  if (ec != std::errc() || ptr != v.data() + v.size() || n < 0) return std::nullopt;
+  return n;
+}
+
+bool client_says_no_cache(const RequestView& req) {
+  bool no_cache = false;
+  for_each_header(req.headers, "cache-control", [&](std::string_view v) {
+    http::for_each_token(v, [&](std::string_view t) {
+      if (iequals(t, "no-cache") || iequals(t, "no-store") || iequals(t, "max-age=0"))
+        no_cache = true;
+    });
+  });
+  if (!no_cache)
+    for_each_header(req.headers, "pragma", [&](std::string_view v) {
+      if (http::has_token(v, "no-cache")) no_cache = true;
+    });
+  return no_cache;
+}
+
+// Joins every field line of `name` with ", ", the way Vary compares them.
+std::string joined_values(std::span<const HeaderView> headers, std::string_view name) {
+  std::string out;
+  bool first = true;
+  for_each_header(headers, name, [&](std::string_view v) {
+    if (!first) out += ", ";
+    first = false;
+    out += http::trim(v);
+  });
+  return out;
+}
+
+bool joined_values_equal(std::span<const HeaderView> headers, std::string_view name,
+                         std::string_view expected) {
+  bool first = true;
+  bool equal = true;
+  for_each_header(headers, name, [&](std::string_view v) {
+    if (!equal) return;
+    if (!first) {
+      if (expected.substr(0, 2) != ", ") {
+        equal = false;
+        return;
+      }
+      expected.remove_prefix(2);
+    }
+    first = false;
+    v = http::trim(v);
+    if (expected.substr(0, v.size()) != v) {
+      equal = false;
+      return;
+    }
+    expected.remove_prefix(v.size());
+  });
+  return equal && expected.empty();
+}
+
+bool is_tag_header(std::string_view name, std::span<const std::string> tag_headers) {
+  for (const std::string& t : tag_headers)
+    if (iequals(name, t)) return true;
+  return false;
+}
+
+bool listed_in_connection(std::string_view name, std::span<const HeaderView> headers) {
+  bool listed = false;
+  for_each_header(headers, "connection", [&](std::string_view v) {
+    if (http::has_token(v, name)) listed = true;
+  });
+  return listed;
+}
+
+// Fields a cache recomputes per answer or that belong to one connection.
+bool dropped_from_stored_head(std::string_view name) {
+  return http::is_hop_by_hop(name) || iequals(name, "age") || iequals(name, "x-cache") ||
+         iequals(name, "content-length") || iequals(name, "set-cookie");
+}
+
+// Fields a 304 carries over from the stored response (RFC 9110 15.4.5).
+bool kept_in_not_modified(std::string_view name) {
+  return iequals(name, "cache-control") || iequals(name, "content-location") ||
+         iequals(name, "date") || iequals(name, "etag") || iequals(name, "expires") ||
+         iequals(name, "vary") || iequals(name, "last-modified");
+}
+
+void append_field(std::string& out, std::string_view name, std::string_view value) {
+  out += name;
+  out += ": ";
+  out += value;
+  out += "\r\n";
+}
+
+}  // namespace
+
+bool is_unsafe_method(std::string_view m) {
+  return m == "POST" || m == "PUT" || m == "PATCH" || m == "DELETE";
+}
+
+bool matches_bypass(const BypassCondition& c, const RequestView& req) {
+  std::optional<std::string_view> value;
+  switch (c.source) {
+    case BypassCondition::Source::header:
+      if (req.has(c.name)) value = req.header(c.name);
+      break;
+    case BypassCondition::Source::query:
+      value = find_query_param(req.query, c.name);
+      break;
+    case BypassCondition::Source::cookie:
+      value = find_cookie(req, c.name);
+      break;
+  }
+  if (!value) return false;
+  return !c.value || iequals(*value, *c.value);
+}
+
+RequestDecision classify_request(const RouteCacheConfig& route, const RequestView& req) {
+  if (is_unsafe_method(req.method)) return {RequestAction::invalidate, false, "unsafe method"};
+  if (!route.method_cacheable(req.method)) return {RequestAction::pass, false, "method"};
+  for (const BypassCondition& c : route.bypass)
+    if (matches_bypass(c, req)) return {RequestAction::bypass, false, "bypass condition"};
+  // A shared entry must never carry one user's answer to another: credentials bypass the
+  // cache unless the key separates users by them.
+  if (req.has("authorization") && !route.key.keys_authorization())
+    return {RequestAction::bypass, false, "authorization"};
+  if (req.has("cookie") && !route.key.keys_cookie())
+    return {RequestAction::bypass, false, "cookie"};
+  // Ranges are not served from the cache; the full response is fetched for the client.
+  if (req.has("range")) return {RequestAction::bypass, false, "range"};
+  if (route.client_no_cache != ClientNoCache::ignore && client_says_no_cache(req)) {
+    if (route.client_no_cache == ClientNoCache::bypass)
+      return {RequestAction::bypass, false, "client no-cache"};
+    return {RequestAction::lookup, true, "client no-cache"};
+  }
+  return {RequestAction::lookup, false, ""};
+}
+
+CacheControl parse_cache_control(std::span<const HeaderView> headers) {
+  CacheControl cc;
+  for_each_header(headers, "cache-control", [&](std::string_view line) {
+    http::for_each_token(line, [&](std::string_view d) {
+      size_t eq = d.find('=');
+      std::string_view name = http::trim(d.substr(0, eq));
+      std::string_view arg = eq == std::string_view::npos ? "" : http::trim(d.substr(eq + 1));
+      if (iequals(name, "no-store"))
+        cc.no_store = true;
+      else if (iequals(name, "no-cache"))
+        cc.no_cache = true;
+      else if (iequals(name, "private"))
+        cc.private_ = true;
+      else if (iequals(name, "public"))
+        cc.public_ = true;
+      else if (iequals(name, "must-revalidate") || iequals(name, "proxy-revalidate"))
+        cc.must_revalidate = true;
+      else if (iequals(name, "max-age"))
+        cc.max_age = parse_seconds(arg).value_or(0);
+      else if (iequals(name, "s-maxage"))
+        cc.s_maxage = parse_seconds(arg).value_or(0);
+      else if (iequals(name, "stale-while-revalidate"))
+        cc.stale_while_revalidate = parse_seconds(arg);
+      else if (iequals(name, "stale-if-error"))
+        cc.stale_if_error = parse_seconds(arg);
+    });
+  });
+  return cc;
+}
+
+StoreDecision decide_storage(const RouteCacheConfig& route, const RequestView& req,
+                             const ResponseView& resp, std::optional<uint64_t> body_size,
+                             TimePoint now) {
+  StoreDecision d;
+  auto refuse = [&d](std::string_view why) {
+    d.store = false;
+    d.reason = why;
+    return d;
+  };
+  if (!route.method_cacheable(req.method)) return refuse("method");
+  if (!route.status_cacheable(resp.status)) return refuse("status");
+  if (req.has("authorization") && !route.key.keys_authorization()) return refuse("authorization");
+  if (req.has("cookie") && !route.key.keys_cookie()) return refuse("cookie");
+  if (resp.has("set-cookie")) return refuse("set-cookie");
+  CacheControl cc = parse_cache_control(resp.headers);
+  if (cc.no_store) return refuse("no-store");
+  if (cc.private_) return refuse("private");
+  for_each_header(resp.headers, "vary", [&](std::string_view v) {
+    if (http::has_token(v, "*")) d.reason = "vary *";
+  });
+  if (!d.reason.empty()) return refuse(d.reason);
+  if (body_size && *body_size > route.max_object_size) return refuse("too large");
+
+  using std::chrono::seconds;
+  Duration lifetime = route.ttl;
+  d.stale_while_revalidate = route.stale_while_revalidate;
+  d.stale_if_error = route.stale_if_error;
+  if (route.origin_cache_control) {
+    if (cc.no_cache) return refuse("no-cache");
+    if (cc.s_maxage) {
+      lifetime = seconds(*cc.s_maxage);
+    } else if (cc.max_age) {
+      lifetime = seconds(*cc.max_age);
+    } else if (std::string_view expires = resp.header("expires"); resp.has("expires")) {
+      auto exp = parse_http_date(expires);
+      auto date = parse_http_date(resp.header("date"));
+      int64_t base =
+          date ? *date : std::chrono::duration_cast<seconds>(now.time_since_epoch()).count();
+      // An invalid Expires means "already expired" (RFC 9111 5.3).
+      lifetime = exp && *exp > base ? Duration(seconds(*exp - base)) : Duration(0);
+    }
+    if (cc.must_revalidate) d.stale_while_revalidate = d.stale_if_error = Duration(0);
+    if (cc.stale_while_revalidate) d.stale_while_revalidate = seconds(*cc.stale_while_revalidate);
+    if (cc.stale_if_error) d.stale_if_error = seconds(*cc.stale_if_error);
+    if (auto age = parse_seconds(http::trim(resp.header("age"))); resp.has("age") && age)
+      d.initial_age = *age;
+  }
+  d.freshness = lifetime - seconds(d.initial_age);
+  if (d.freshness <= Duration(0) && d.stale_while_revalidate <= Duration(0) &&
+      d.stale_if_error <= Duration(0))
+    return refuse("not fresh");
+  d.store = true;
+  d.reason = "";
+  return d;
+}
+
+bool entry_serves(const CachedResponse& entry, const RequestView& req) {
+  if (entry.head_only && req.method != "HEAD") return false;
+  for (size_t i = 0; i < entry.vary_names.size(); ++i)
+    if (!joined_values_equal(req.headers, entry.vary_names[i], entry.vary_values[i])) return false;
+  return true;
+}
+
+bool weak_etag_equal(std::string_view a, std::string_view b) {
+  if (a.substr(0, 2) == "W/") a.remove_prefix(2);
+  if (b.substr(0, 2) == "W/") b.remove_prefix(2);
+  return !a.empty() && a == b;
+}
+
+bool is_not_modified(const CachedResponse& entry, const RequestView& req) {
+  if (entry.status != 200 || (req.method != "GET" && req.method != "HEAD")) return false;
+  if (req.has("if-none-match")) {
+    if (entry.etag.empty()) return false;
+    bool match = false;
+    for_each_header(req.headers, "if-none-match", [&](std::string_view v) {
+      http::for_each_token(v, [&](std::string_view tag) {
+        if (tag == "*" || weak_etag_equal(tag, entry.etag)) match = true;
+      });
+    });
+    return match;  // If-Modified-Since is ignored when If-None-Match is present
+  }
+  if (req.has("if-modified-since")) {
+    auto since = parse_http_date(req.header("if-modified-since"));
+    std::optional<int64_t> modified = entry.last_modified ? entry.last_modified : entry.date;
+    return since && modified && *modified <= *since;
+  }
+  return false;
+}
+
+std::shared_ptr<CachedResponse> build_entry(const RequestView& req, const ResponseView& resp,
+                                            std::string_view body, const StoreDecision& decision,
+                                            const BuildOptions& options, TimePoint now) {
+  auto e = std::make_shared<CachedResponse>();
+  e->status = resp.status;
+  e->route = options.route;
+  e->head_only = req.method == "HEAD";
+  e->stored_at = now;
+  e->fresh_until = now + decision.freshness;
+  e->stale_while_revalidate = decision.stale_while_revalidate;
+  e->stale_if_error = decision.stale_if_error;
+  e->initial_age = decision.initial_age;
+  e->etag = std::string(http::trim(resp.header("etag")));
+  if (resp.has("last-modified")) e->last_modified = parse_http_date(resp.header("last-modified"));
+  if (resp.has("date")) e->date = parse_http_date(resp.header("date"));
+
+  // The head is written straight into the entry's buffer, sized for head and body at once.
+  std::string& head = e->data;
+  size_t head_estimate = 64;
+  for (const HeaderView& h : resp.headers)
+    head_estimate += h.name.size() + h.value.size() + 4;
+  head.reserve(head_estimate + body.size());
+  int code = (resp.status % 1000 + 1000) % 1000;
+  const char status[4] = {static_cast<char>('0' + code / 100),
+                          static_cast<char>('0' + code / 10 % 10),
+                          static_cast<char>('0' + code % 10), '\0'};
+  std::string_view reason = resp.reason.empty() ? http::status_reason(resp.status) : resp.reason;
+  head += "HTTP/1.1 ";
+  head += status;
+  head += ' ';
+  head += reason;
+  head += "\r\n";
+  e->not_modified = "HTTP/1.1 304 Not Modified\r\n";
+  for (const HeaderView& h : resp.headers) {
+    if (dropped_from_stored_head(h.name) || listed_in_connection(h.name, resp.headers)) continue;
+    if (is_tag_header(h.name, options.tag_headers)) {
+      // Surrogate-Key separates tags by spaces, Cache-Tag by commas.
+      std::string_view v = h.value;
+      size_t i = 0;
+      while (i < v.size()) {
+        while (i < v.size() && (v[i] == ' ' || v[i] == ',' || v[i] == '\t'))
+          ++i;
+        size_t j = i;
+        while (j < v.size() && v[j] != ' ' && v[j] != ',' && v[j] != '\t')
+          ++j;
+        std::string_view tag = v.substr(i, j - i);
+        // Each tag once: the store's tag index holds one slot per entry and tag.
+        if (j > i && std::find(e->tags.begin(), e->tags.end(), tag) == e->tags.end())
+          e->tags.emplace_back(tag);
+        i = j;
+      }
+      if (options.strip_tag_headers) continue;
+    }
+    if (http::iequals(h.name, "vary"))
+      http::for_each_token(h.value, [&](std::string_view name) {
+        e->vary_names.emplace_back(name);
+        e->vary_values.push_back(joined_values(req.headers, name));
+      });
+    append_field(head, h.name, h.value);
+    if (kept_in_not_modified(h.name)) append_field(e->not_modified, h.name, h.value);
+  }
+  if (!e->date) {
+    char date[40];
+    int64_t secs = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+    std::string_view d(date, format_http_date(secs, date, sizeof date));
+    append_field(head, "Date", d);
+    append_field(e->not_modified, "Date", d);
+    e->date = secs;
+  }
+  if (e->head_only) {
+    // A HEAD answer announces the length of the GET body it stands for.
+    if (resp.has("content-length"))
+      append_field(head, "Content-Length", resp.header("content-length"));
+  } else if (resp.status != 204 && resp.status != 304) {
+    char len[24];
+    auto [end, ec] = std::to_chars(len, len + sizeof len, body.size());
+    (void)ec;
+    append_field(head, "Content-Length", std::string_view(len, static_cast<size_t>(end - len)));
+  }
+  e->head_size = static_cast<uint32_t>(head.size());
+  if (!e->head_only) e->data += body;
+  if (e->data.capacity() > e->data.size() + 64) e->data.shrink_to_fit();
+  e->not_modified.shrink_to_fit();
+  e->target = std::string(req.path);
+  if (!req.query.empty()) {
+    e->target += '?';
+    e->target += req.query;
+  }
+
+  size_t charge =
+      allocation_size(sizeof(CachedResponse) + 16) + allocation_size(e->data.capacity() + 1) +
+      allocation_size(e->not_modified.capacity() + 1) + allocation_size(e->target.capacity() + 1) +
+      allocation_size(e->etag.capacity() + 1);
+  for (const std::string& t : e->tags)
+    charge += sizeof(std::string) + allocation_size(t.capacity() + 1);
+  for (size_t i = 0; i < e->vary_names.size(); ++i)
+    charge += 2 * sizeof(std::string) + allocation_size(e->vary_names[i].capacity() + 1) +
+              allocation_size(e->vary_values[i].capacity() + 1);
+  e->charge = charge;
+  return e;
+}
+
+std::string revalidation_fields(const CachedResponse& entry) {
+  std::string out;
+  if (!entry.etag.empty()) append_field(out, "If-None-Match", entry.etag);
+  if (entry.last_modified) {
+    char date[40];
+    append_field(out, "If-Modified-Since",
+                 std::string_view(date, format_http_date(*entry.last_modified, date, sizeof date)));
+  }
+  return out;
+}
+
+ResponseView merge_not_modified(const CachedResponse& stored, const ResponseView& not_modified,
+                                std::vector<HeaderView>& scratch) {
+  scratch.clear();
+  std::string_view head = stored.head();
+  size_t eol = head.find("\r\n");
+  std::string_view status_line = head.substr(0, eol);
+  std::string_view reason;
+  if (size_t sp = status_line.find(' ', 9); sp != std::string_view::npos)
+    reason = status_line.substr(sp + 1);
+  head.remove_prefix(eol == std::string_view::npos ? head.size() : eol + 2);
+  while (!head.empty()) {
+    eol = head.find("\r\n");
+    std::string_view line = head.substr(0, eol);
+    head.remove_prefix(eol == std::string_view::npos ? head.size() : eol + 2);
+    size_t colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    HeaderView h{line.substr(0, colon), http::trim(line.substr(colon + 1))};
+    // Content-Length is recomputed; fields the 304 sends again replace the stored ones.
+    if (iequals(h.name, "content-length") || has_header(not_modified.headers, h.name)) continue;
+    scratch.push_back(h);
+  }
+  for (const HeaderView& h : not_modified.headers)
+    if (!iequals(h.name, "content-length")) scratch.push_back(h);
+  return ResponseView{stored.status, reason, scratch};
+}
+
+}  // namespace sluice::cache

@@ -1,0 +1,78 @@
+#include "cache/fill.hpp"
+
+namespace sluice::cache {
+
+Flight::Flight(std::string key, uint64_t hash, std::string target, uint16_t route,
+               uint64_t shard_epoch, bool registered)
+    : key_(std::move(key)),
+      hash_(hash),
+      target_(std::move(target)),
+      route_(route),
+      shard_epoch_(shard_epoch),
+      registered_(registered) {}
+
+void Flight::on_complete(asio::any_io_executor executor, std::function<void(FillResult)> fn) {
+  std::unique_lock lock(mu_);
+  if (!done_) {
+    waiters_.push_back({std::move(executor), std::move(fn)});
+    return;
+  }
+  FillResult result = result_;
+  lock.unlock();
+  asio::post(executor,
+             [fn = std::move(fn), result = std::move(result)]() mutable { fn(std::move(result)); });
+}
+
+void Flight::complete(FillResult result) {
+  std::vector<Waiter> waiters;
+  {
+    std::lock_guard lock(mu_);
+    if (done_) return;
+    done_ = true;
+    result_ = result;
+    waiters.swap(waiters_);
+  }
+  // Each waiter resumes on its own worker; the callbacks travel with the posted handlers so the
+  // waiters' state is released on their own threads.
+  for (Waiter& w : waiters)
+    asio::post(w.executor, [fn = std::move(w.fn), result]() mutable { fn(std::move(result)); });
+}
+
+bool Flight::done() const {
+  std::lock_guard lock(mu_);
+  return done_;
+}
+
+size_t Flight::waiter_count() const {
+  std::lock_guard lock(mu_);
+  return waiters_.size();
+}
+
+namespace {
+
+struct WaitState {
+  explicit WaitState(const asio::any_io_executor& ex) : timer(ex) {}
+  asio::steady_timer timer;
+  std::optional<FillResult> result;
+};
+
+}  // namespace
+
+asio::awaitable<FillResult> wait_for_fill(std::shared_ptr<Flight> flight, Duration timeout) {
+  auto executor = co_await asio::this_coro::executor;
+  auto state = std::make_shared<WaitState>(executor);
+  state->timer.expires_after(timeout);
+  flight->on_complete(executor, [state](FillResult r) {
+    if (state->result) return;
+    state->result = std::move(r);
+    state->timer.cancel();
+  });
+  asio::error_code ec;
+  co_await state->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  if (state->result) co_return *state->result;
+  // Late completions find `result` set and do nothing.
+  state->result = FillResult{FillStatus::timed_out, nullptr};
+  co_return *state->result;
+}
+
+}  // namespace sluice::cache

@@ -1,0 +1,151 @@
+// Internals of one store shard: its entries, eviction queues, purge indexes and in-flight fills.
+// Everything here is guarded by Shard::mu.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "cache/cache_config.hpp"
+#include "cache/cache_stats.hpp"
+#include "cache/cached_response.hpp"
+#include "cache/fill.hpp"
+#include "cache/frequency_sketch.hpp"
+#include "cache/purge_pattern.hpp"
+
+namespace sluice::cache::detail {
+
+struct Node;
+using TargetIndex = std::multimap<std::string_view, Node*>;
+using TagIndex = std::multimap<std::string_view, Node*>;
+
+struct KeyRef {
+  uint64_t hash;
+  std::string_view key;
+  bool operator==(const KeyRef& o) const { return hash == o.hash && key == o.key; }
+};
+struct KeyRefHash {
+  size_t operator()(const KeyRef& k) const { return static_cast<size_t>(k.hash); }
+};
+
+struct Node {
+  std::string key;
+  uint64_t hash = 0;
+  std::shared_ptr<const CachedResponse> value;
+  Node* prev = nullptr;
+  Node* next = nullptr;
+  uint64_t seq = 0;  // shard insertion sequence: purges match only entries older than them
+  size_t charge = 0;
+  uint8_t freq = 0;
+  uint8_t queue = 0;  // which NodeList of its shard holds it: Shard::kSmall, kMain or kProtected
+  TargetIndex::iterator target_it;
+  std::vector<TagIndex::iterator> tag_its;
+};
+
+// Frees nodes removed under a shard lock, once it is released.
+void free_nodes(std::vector<Node*>& nodes);
+
+// Bytes accounted for a node beyond its response: the node, its key, its map and index slots.
+size_t node_overhead(size_t key_capacity, size_t tag_count);
+
+class NodeList {
+ public:
+  void push_front(Node* n);
+  void remove(Node* n);
+  Node* back() const { return tail_; }
+  bool empty() const { return head_ == nullptr; }
+  size_t bytes = 0;
+  size_t count = 0;
+
+ private:
+  Node* head_ = nullptr;
+  Node* tail_ = nullptr;
+};
+
+// Hashes of keys recently evicted from the small queue (S3-FIFO's ghost queue).
+class GhostSet {
+ public:
+  void add(uint64_t hash, size_t capacity);
+  bool take(uint64_t hash);  // removes and reports membership
+  void clear();
+
+ private:
+  std::deque<uint64_t> order_;
+  std::unordered_multiset<uint64_t> members_;
+};
+
+// A purge in progress, visible to lookups so that its matches are never served.
+struct PurgeRule {
+  enum class Kind { pattern, tag, all };
+  Kind kind = Kind::all;
+  std::vector<PurgePattern> patterns;  // Kind::pattern: any of them
+  std::string tag;
+  bool matches(const CachedResponse& e) const;
+  bool matches_target(std::string_view target) const;  // for fills still in flight
+};
+
+struct ActiveRule {
+  std::shared_ptr<const PurgeRule> rule;
+  uint64_t seq_limit;  // entries with seq <= seq_limit are purged
+};
+
+// A purge whose sweep was left to the background thread.
+struct PurgeJob {
+  std::shared_ptr<const PurgeRule> rule;
+  std::vector<uint64_t> limits;   // per shard
+  std::vector<uint32_t> pending;  // shards still to sweep
+};
+
+struct Shard {
+  std::mutex mu;
+  std::unordered_map<KeyRef, Node*, KeyRefHash> map;
+  std::unordered_map<KeyRef, std::shared_ptr<Flight>, KeyRefHash> flights;
+  // S3-FIFO: small (probation) and main FIFOs and the ghost set. LRU: main only.
+  // W-TinyLFU: small is the admission window, main the probation and protected_ the protected
+  // segment of the main LRU, and the sketch counts requests.
+  static constexpr uint8_t kSmall = 0, kMain = 1, kProtected = 2;
+  NodeList small;
+  NodeList main;
+  NodeList protected_;
+  GhostSet ghost;
+  FrequencySketch sketch;
+  TargetIndex by_target;
+  TagIndex by_tag;
+  std::vector<ActiveRule> rules;
+  uint64_t seq = 0;
+  uint64_t purge_epoch = 0;  // bumped by every purge: unregistered fills compare it
+  size_t capacity = 0;
+  EvictionPolicy policy = EvictionPolicy::s3fifo;
+  CacheStats* stats = nullptr;
+
+  size_t bytes() const { return small.bytes + main.bytes + protected_.bytes; }
+  size_t count() const { return small.count + main.count + protected_.count; }
+
+  // Takes ownership of `node`, replacing any entry with its key; evicts to stay in budget.
+  // Removed nodes are appended to `garbage` to be freed outside the lock.
+  void insert(Node* node, TimePoint now, std::vector<Node*>& garbage);
+  // Detaches `node` from every structure; the caller frees it.
+  void unlink(Node* node);
+  void touch(Node* node);           // a hit
+  void record_miss(uint64_t hash);  // a lookup that found nothing
+  bool matched_by_rule(const Node& node) const;
+
+ private:
+  void evict(TimePoint now, std::vector<Node*>& garbage);
+  void evict_small(TimePoint now, std::vector<Node*>& garbage);
+  void evict_main(TimePoint now, std::vector<Node*>& garbage);
+  void admit_from_window(TimePoint now, std::vector<Node*>& garbage);
+  void evict_tinylfu(std::vector<Node*>& garbage);
+  NodeList& list_of(const Node* node);
+  void move_to(Node* node, uint8_t queue);
+  void drop(Node* node, std::vector<Node*>& garbage, Counter reason);
+};
+
+}  // namespace sluice::cache::detail
