@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "backend/cli.hpp"
+#include "demo/cli.hpp"
 #include "gateway/cli.hpp"
 #include "load/cli.hpp"
 
@@ -19,6 +20,7 @@ int main(int argc, char** argv) {
   sluice::gateway::add_commands(app, exit_code);
   sluice::load::add_commands(app, exit_code);
   sluice::backend::add_commands(app, exit_code);
+  sluice::demo::add_commands(app, exit_code);
   auto* help = app.add_subcommand("help", "Show the commands and their options");
   help->callback([&] {
     std::fputs(app.get_formatter()->make_help(&app, "sluice", CLI::AppFormatMode::Normal).c_str(),

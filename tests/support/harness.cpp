@@ -6,9 +6,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -21,7 +19,6 @@
 #include "http/headers.hpp"
 #include "http/parser.hpp"
 
-extern char** environ;
 
 namespace sluice::test {
 
@@ -87,84 +84,6 @@ bool wait_for_port(uint16_t port, std::chrono::milliseconds timeout) {
     std::this_thread::sleep_for(10ms);
   }
   return false;
-}
-
-Process Process::spawn(const std::vector<std::string>& argv, const std::string& out_file,
-                       const std::string& err_file) {
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, out_file.empty() ? "/dev/null" : out_file.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&fa, 2, err_file.empty() ? "/dev/null" : err_file.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  std::vector<char*> args;
-  for (auto& a : argv)
-    args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  Process p;
-  if (posix_spawnp(&p.pid_, args[0], &fa, nullptr, args.data(), environ) != 0) p.pid_ = -1;
-  posix_spawn_file_actions_destroy(&fa);
-  if (p.pid_ < 0) throw std::runtime_error("cannot spawn " + argv[0]);
-  return p;
-}
-
-Process::Process(Process&& o) noexcept : pid_(o.pid_), status_(o.status_) {
-  o.pid_ = -1;
-}
-Process& Process::operator=(Process&& o) noexcept {
-  if (this != &o) {
-    if (pid_ > 0 && !status_) stop(SIGKILL, 2s);
-    pid_ = o.pid_;
-    status_ = o.status_;
-    o.pid_ = -1;
-  }
-  return *this;
-}
-Process::~Process() {
-  if (pid_ > 0 && !status_) stop(SIGKILL, 5s);
-}
-
-static int decode_status(int st) {
-  if (WIFEXITED(st)) return WEXITSTATUS(st);
-  if (WIFSIGNALED(st)) return 128 + WTERMSIG(st);
-  return -1;
-}
-
-bool Process::running() {
-  if (pid_ <= 0 || status_) return false;
-  int st = 0;
-  pid_t r = ::waitpid(pid_, &st, WNOHANG);
-  if (r == pid_) {
-    status_ = decode_status(st);
-    return false;
-  }
-  return true;
-}
-
-void Process::signal(int sig) {
-  if (running()) ::kill(pid_, sig);
-}
-
-std::optional<int> Process::wait(std::chrono::milliseconds timeout) {
-  auto end = std::chrono::steady_clock::now() + timeout;
-  while (running()) {
-    if (std::chrono::steady_clock::now() >= end) return std::nullopt;
-    std::this_thread::sleep_for(5ms);
-  }
-  return status_;
-}
-
-std::optional<int> Process::stop(int sig, std::chrono::milliseconds timeout) {
-  if (!running()) return status_;
-  ::kill(pid_, sig);
-  auto st = wait(timeout);
-  if (!st) {
-    ::kill(pid_, SIGKILL);
-    wait(5s);
-    return std::nullopt;
-  }
-  return st;
 }
 
 CommandResult run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {

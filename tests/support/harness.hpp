@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "common/process.hpp"
+
 namespace sluice::test {
 
 using namespace std::chrono_literals;
@@ -39,28 +41,7 @@ uint16_t free_port();
 bool wait_for_port(uint16_t port, std::chrono::milliseconds timeout = 5s);
 
 // A child process; killed (SIGKILL) on destruction if still running.
-class Process {
- public:
-  Process() = default;
-  // stdout and stderr go to the given files ("" = /dev/null).
-  static Process spawn(const std::vector<std::string>& argv, const std::string& out_file = "",
-                       const std::string& err_file = "");
-  Process(Process&& o) noexcept;
-  Process& operator=(Process&& o) noexcept;
-  ~Process();
-
-  pid_t pid() const { return pid_; }
-  bool running();
-  // Sends `sig`, waits up to `timeout`; returns the exit status (128+signal when killed),
-  // or nullopt if it did not exit in time (it is then killed).
-  std::optional<int> stop(int sig = 15, std::chrono::milliseconds timeout = 10s);
-  std::optional<int> wait(std::chrono::milliseconds timeout);
-  void signal(int sig);
-
- private:
-  pid_t pid_ = -1;
-  std::optional<int> status_;
-};
+using Process = ChildProcess;
 
 // Runs a command to completion; returns its exit status and captured stdout (+stderr if asked).
 struct CommandResult {

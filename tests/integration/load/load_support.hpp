@@ -1,0 +1,76 @@
+// Helpers for the load tests: run `sluice load`, read numbers out of its JSON.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "support/harness.hpp"
+
+namespace sluice::test {
+
+inline CommandResult sluice(std::vector<std::string> args,
+                            std::chrono::milliseconds timeout = 30s) {
+  args.insert(args.begin(), SLUICE_BINARY);
+  return run_command(args, timeout);
+}
+
+inline std::string url_of(const Nginx& n, const std::string& path = "/") {
+  return "http://127.0.0.1:" + std::to_string(n.port()) + path;
+}
+
+// The number after the first "key": at or after `from` (an earlier key that scopes the search).
+inline double json_number(const std::string& json, const std::string& key,
+                          const std::string& from = "") {
+  size_t start = from.empty() ? 0 : json.find("\"" + from + "\":");
+  if (start == std::string::npos) return -1;
+  size_t p = json.find("\"" + key + "\":", start);
+  if (p == std::string::npos) return -1;
+  return std::stod(json.substr(p + key.size() + 3));
+}
+
+// The bins of the histogram object under `key` as (lowest value, count).
+inline std::map<uint64_t, uint64_t> json_bins(const std::string& json, const std::string& key) {
+  std::map<uint64_t, uint64_t> bins;
+  size_t p = json.find("\"" + key + "\":");
+  if (p == std::string::npos) return bins;
+  p = json.find("\"bins\":[", p);
+  size_t end = json.find("]]", p);
+  std::string body = json.substr(p, end - p + 2);
+  std::regex pair(R"(\[(\d+),(\d+)\])");
+  for (auto it = std::sregex_iterator(body.begin(), body.end(), pair); it != std::sregex_iterator();
+       ++it)
+    bins[std::stoull((*it)[1])] += std::stoull((*it)[2]);
+  return bins;
+}
+
+// Per-second request counts from the "series" array.
+inline std::vector<double> json_series(const std::string& json, const std::string& field) {
+  std::vector<double> out;
+  size_t p = json.find("\"series\":[");
+  size_t end = json.find("\"thresholds\":[", p);
+  std::regex re("\\{\"t\":\\d+,[^{}]*?\"" + field + "\":([0-9.e+-]+)");
+  std::string body = json.substr(p, end - p);
+  for (auto it = std::sregex_iterator(body.begin(), body.end(), re); it != std::sregex_iterator();
+       ++it)
+    out.push_back(std::stod((*it)[1]));
+  return out;
+}
+
+inline std::map<std::string, int> count_paths(const std::vector<std::string>& log) {
+  std::map<std::string, int> n;
+  for (auto& line : log) {
+    std::istringstream in(line);
+    std::string conn, method, uri;
+    in >> conn >> method >> uri;
+    n[uri]++;
+  }
+  return n;
+}
+
+}  // namespace sluice::test
