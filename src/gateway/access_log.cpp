@@ -1,41 +1,13 @@
 #include "gateway/access_log.hpp"
 
+#include "common/json_text.hpp"
+
 #include <time.h>
 #include <unistd.h>
 
 #include <cstdio>
 
 namespace sluice::gateway {
-
-void append_json_escaped(std::string& out, std::string_view s) {
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char esc[8];
-          std::snprintf(esc, sizeof esc, "\\u%04x", c);
-          out += esc;
-        } else {
-          out += c;
-        }
-    }
-  }
-}
 
 void AccessLog::record(const AccessRecord& r) {
   if (fd_ < 0) return;

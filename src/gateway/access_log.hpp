@@ -34,7 +34,4 @@ class AccessLog {
   char time_prefix_[64] = {};
 };
 
-// Appends `s` to `out` as the inside of a JSON string.
-void append_json_escaped(std::string& out, std::string_view s);
-
 }  // namespace sluice::gateway

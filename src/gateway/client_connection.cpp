@@ -1,6 +1,8 @@
 #include "gateway/client_connection.hpp"
 #include "common/async.hpp"
 
+#include <cstring>
+
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
@@ -22,6 +24,12 @@ ClientConnection::ClientConnection(Worker& w, TcpSocket s)
   socket.set_option(tcp::no_delay(true), ec);
   auto peer = socket.remote_endpoint(ec);
   client_ip = ec ? "unknown" : peer.address().to_string();
+  if (!ec) {
+    if (peer.address().is_v4())
+      peer_address = limits::IpAddress::from_v4(peer.address().to_v4().to_uint());
+    else
+      std::memcpy(peer_address.bytes.data(), peer.address().to_v6().to_bytes().data(), 16);
+  }
   worker.watch(*this);
   worker.add_connection(this);
 }

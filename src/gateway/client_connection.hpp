@@ -14,6 +14,7 @@
 #include "gateway/pipeline.hpp"
 #include "gateway/worker.hpp"
 #include "http/parser.hpp"
+#include "limits/trusted_proxies.hpp"
 
 namespace sluice::gateway {
 
@@ -46,9 +47,11 @@ class ClientConnection : public Watched, public std::enable_shared_from_this<Cli
   Buffer in;
   http::Parser parser;
   std::string client_ip;
-  std::string scratch;            // response heads and small bodies, reused
-  size_t head_size = 0;           // bytes of the current request's head at the front of `in`
-  size_t response_head_size = 0;  // bytes of the upstream response head in its buffer
+  limits::IpAddress peer_address;  // the socket peer, parsed once per connection
+  std::string scratch;             // response heads and small bodies, reused
+  std::string shed_scratch;        // extra fields of a shed answer, reused
+  size_t head_size = 0;            // bytes of the current request's head at the front of `in`
+  size_t response_head_size = 0;   // bytes of the upstream response head in its buffer
   uint32_t requests_served = 0;
   RequestContext request;
   http::Parser response_parser;  // for the upstream's answers, reused

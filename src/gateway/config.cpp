@@ -4,6 +4,7 @@
 
 #include "common/log.hpp"
 #include "http/headers.hpp"
+#include "limits/admission.hpp"
 
 namespace sluice::gateway {
 namespace {
@@ -56,6 +57,7 @@ void parse_server(const toml::table& t, ServerConfig& s, config::Diagnostics& di
   }
   if (auto v = r.string("access_log")) s.access_log = *v;
   if (auto v = r.choice("log_level", {"debug", "info", "warn", "error"})) s.log_level = *v;
+  s.traffic = limits::read_server_limits(r);
   r.finish();
 }
 
@@ -97,6 +99,18 @@ void parse_route(const toml::table& t, size_t index, GatewayConfig& cfg,
   }
   if (auto v = r.duration("timeout")) route.timeout = *v;
   if (auto v = r.size("max_body_size")) route.max_body_size = *v;
+  const toml::node* priority = t.get("priority");
+  route.traffic = limits::read_route_limits(r);
+  if (priority && route.upstream < cfg.upstreams.size()) {
+    const auto& classes = cfg.upstreams[route.upstream].traffic.gate.classes;
+    if (auto cls =
+            limits::resolve_traffic_class(route.traffic.priority, limits::TrafficClasses(classes)))
+      route.traffic_class = *cls;
+    else
+      diag.error(*priority, "route[" + std::to_string(index) + "].priority: upstream \"" +
+                                route.upstream_name + "\" has no class \"" +
+                                route.traffic.priority + "\"");
+  }
   r.finish();
   cfg.routes.push_back(std::move(route));
 }

@@ -9,6 +9,7 @@
 #include "common/units.hpp"
 #include "config/reader.hpp"
 #include "http/parser.hpp"
+#include "limits/rate_limit_config.hpp"
 #include "upstream/upstream_config.hpp"
 
 namespace sluice::gateway {
@@ -26,6 +27,7 @@ struct ServerConfig {
   http::Limits limits;
   std::string access_log;  // path; empty = off
   std::string log_level = "info";
+  limits::ServerLimitsConfig traffic;  // trusted_proxies, rate_limit_keys
 };
 
 struct RouteConfig {
@@ -36,6 +38,8 @@ struct RouteConfig {
   size_t upstream = 0;  // index into GatewayConfig::upstreams
   Duration timeout = std::chrono::seconds(30);
   uint64_t max_body_size = 100ull << 20;
+  limits::RouteLimitsConfig traffic;  // rate limits, max_concurrent, priority, shed_status
+  size_t traffic_class = 0;           // index of `priority` among the upstream's classes
 };
 
 struct GatewayConfig {

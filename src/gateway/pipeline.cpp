@@ -2,14 +2,23 @@
 //   1. target    normalise the request target (absolute-form, dot segments)
 //   2. route     host, method and longest path prefix choose the route
 //   3. limits    body size against the route
-//   4. forward   balanced upstream exchange over a pooled keep-alive connection (proxy.cpp)
-//   5. account   counters and the access log
+//   4. identify  the client address: the peer, or X-Forwarded-For from a trusted proxy
+//   5. rate      the route's rate limits (tiers and route limits alike): 429
+//   6. route cap the route's max_concurrent: shed_status at once
+//   7. admission the upstream's concurrency gate, waiting in its bounded, deadline-aware queue
+//   8. forward   balanced upstream exchange over a pooled keep-alive connection (proxy.cpp),
+//                with retries to other endpoints and outlier feedback
+//   9. account   counters and the access log
 #include "gateway/pipeline.hpp"
 #include "common/async.hpp"
+
+#include <algorithm>
+#include <string>
 
 #include "common/log.hpp"
 #include "gateway/client_connection.hpp"
 #include "gateway/proxy.hpp"
+#include "limits/admission.hpp"
 
 namespace sluice::gateway {
 namespace {
@@ -30,6 +39,14 @@ Task<bool> reply_locally(ClientConnection& conn, RequestContext& ctx, int status
   ctx.bytes_sent = body.size();
   bool ok = co_await conn.send_simple(status, body, keep, extra);
   co_return ok&& keep;
+}
+
+// "Retry-After: N\r\n" after the RateLimit-* lines of the request, in `out`.
+std::string_view shed_headers(RequestContext& ctx, uint32_t retry_after, std::string& out) {
+  out.assign(ctx.rate_limit_headers());
+  out.append("Retry-After: ").append(std::to_string(std::max<uint32_t>(1, retry_after)));
+  out.append("\r\n");
+  return out;
 }
 
 }  // namespace
@@ -79,7 +96,44 @@ Task<bool> run_phases(ClientConnection& conn, RequestContext& ctx) {
   if (head.content_length && *head.content_length > route.max_body_size)
     co_return co_await reply_locally(conn, ctx, 413, "request body larger than the route allows\n");
 
-  // 4. forward
+  // 4. identify
+  const SharedState& shared = w.shared();
+  limits::RoutePolicies& policies = *shared.route_policies[ctx.route];
+  limits::RequestView view;
+  view.client = limits::resolve_client_ip(
+      conn.peer_address, w.config().server.traffic.trusted_proxies, base, head.headers);
+  view.target = head.target.in(base);
+  view.base = base;
+  view.headers = head.headers;
+
+  // 5. rate
+  if (!policies.rate.empty()) {
+    limits::RateDecision d = policies.rate.check(view);
+    ctx.rate_headers_size =
+        limits::write_rate_limit_headers(d, ctx.rate_headers, sizeof ctx.rate_headers);
+    if (!d.allowed)
+      co_return co_await reply_locally(conn, ctx, 429, "rate limit exceeded\n",
+                                       ctx.rate_limit_headers());
+  }
+
+  // 6. route cap
+  ctx.route_slot = policies.concurrency.try_acquire();
+  if (!ctx.route_slot)
+    co_return co_await reply_locally(conn, ctx, policies.shed_status,
+                                     "route at its concurrency limit\n",
+                                     shed_headers(ctx, 1, conn.shed_scratch));
+
+  // 7. admission
+  limits::ConcurrencyGate& gate = shared.upstream_policies[route.upstream]->gate;
+  limits::Admission admission =
+      co_await gate.acquire(policies.traffic_class, limits::steady_now() + route.timeout);
+  if (!admission.admitted())
+    co_return co_await reply_locally(
+        conn, ctx, policies.shed_status, "upstream overloaded\n",
+        shed_headers(ctx, admission.retry_after_seconds, conn.shed_scratch));
+  ctx.permit = std::move(admission.permit);
+
+  // 8. forward
   co_return co_await forward(conn, ctx, route);
 }
 
@@ -92,8 +146,11 @@ Task<bool> handle_request(ClientConnection& conn) {
   ctx.status = 0;
   ctx.bytes_sent = 0;
   ctx.upstream_name = "";
+  ctx.rate_headers_size = 0;
   bool keep = co_await run_phases(conn, ctx);
-  // 5. account
+  ctx.permit.release();
+  ctx.route_slot = {};
+  // 9. account
   account(conn, ctx);
   co_return keep;
 }

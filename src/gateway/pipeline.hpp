@@ -9,6 +9,7 @@
 #include "common/async.hpp"
 #include "gateway/router.hpp"
 #include "http/parser.hpp"
+#include "limits/concurrency.hpp"
 
 namespace sluice::gateway {
 
@@ -25,6 +26,12 @@ struct RequestContext {
   int status = 0;
   uint64_t bytes_sent = 0;
   const char* upstream_name = "";
+  // Traffic control: held until the response is done, then released.
+  limits::RouteConcurrency::Slot route_slot;
+  limits::Permit permit;
+  char rate_headers[192];  // RateLimit-* lines for every answer of a limited route
+  size_t rate_headers_size = 0;
+  std::string_view rate_limit_headers() const { return {rate_headers, rate_headers_size}; }
 };
 
 // Counts a finished request and writes its access-log line.

@@ -10,6 +10,7 @@
 #include "common/log.hpp"
 #include "gateway/client_connection.hpp"
 #include "gateway/rewrite.hpp"
+#include "gateway/upstream_feedback.hpp"
 
 namespace sluice::gateway {
 namespace {
@@ -254,7 +255,7 @@ Task<bool> relay_response(ClientConnection& c, RequestContext& ctx, UpstreamConn
                      c.requests_served < server.max_requests_per_connection);
   BodyFraming framing = choose_framing(resp, info);
   if (framing == BodyFraming::until_close) info.keep_alive = false;
-  build_client_response(rp, info, framing, c.scratch);
+  build_client_response(rp, info, framing, c.scratch, ctx.rate_limit_headers());
   ctx.status = resp.status;
   ubuf.consume(c.response_head_size);
   c.gather.clear();
@@ -357,14 +358,33 @@ Task<bool> forward(ClientConnection& c, RequestContext& ctx, const RouteConfig& 
   if (bodyless) c.parser.parse(c.in.data(), 0);  // completes the message (or the upgrade)
   const bool can_replay = bodyless && is_idempotent(head.method);
 
+  // One loop for every further attempt: a stale keep-alive connection is retried once on a
+  // fresh one; a failed connect falls back to the next endpoint (nothing was sent); a reset
+  // before the response head or a retryable status goes to a different endpoint when the
+  // upstream's retry policy and budget allow it.
+  limits::UpstreamPolicies& policies = *w.shared().upstream_policies[route.upstream];
+  policies.budget.on_request();
   upstream::Excluded tried;
   Failure failure = Failure::none;
+  int next_endpoint = -1;   // chosen by a retry decision
   int fresh_endpoint = -1;  // retry on a new connection to this endpoint
   bool retried = false;
+  uint32_t retries_done = 0;
   Buffer ubuf;
+  // Another endpoint for a retry of a failed attempt at `ep`, or -1.
+  auto retry_target = [&](int ep, limits::AttemptFailure why, int status) {
+    tried.add(ep);
+    if (!can_replay) return -1;
+    int other = balancer.pick(tried, upstream::mono_ns());
+    if (other < 0 || !retry_allowed(policies, retries_done, why, status, true, true)) return -1;
+    return other;
+  };
   while (true) {
     int64_t now = upstream::mono_ns();
-    int ep = fresh_endpoint >= 0 ? fresh_endpoint : balancer.pick(tried, now);
+    int ep = fresh_endpoint >= 0  ? fresh_endpoint
+             : next_endpoint >= 0 ? next_endpoint
+                                  : balancer.pick(tried, now);
+    next_endpoint = -1;
     if (ep < 0) break;
     ConnectionPtr conn = fresh_endpoint >= 0 ? nullptr : pool.take_idle(ep, now);
     fresh_endpoint = -1;
@@ -376,6 +396,7 @@ Task<bool> forward(ClientConnection& c, RequestContext& ctx, const RouteConfig& 
         failure = why;
         if (why != Failure::slots_exhausted) {
           state.mark_down(*up.config, upstream::mono_ns());
+          record_attempt(up, ep, limits::AttemptResult::failure, upstream::mono_ns());
           LOG_WARN("upstream %s endpoint %s: %s; marked down", up.config->name.c_str(),
                    state.name.c_str(), describe(why));
         }
@@ -396,17 +417,57 @@ Task<bool> forward(ClientConnection& c, RequestContext& ctx, const RouteConfig& 
       continue;
     }
     if (f != Failure::none) {
+      const bool backend_failed = f == Failure::upstream_timeout || f == Failure::upstream_io;
+      if (backend_failed) {
+        if (ctx.permit) ctx.permit.record_drop();
+        record_attempt(up, ep, limits::AttemptResult::failure, upstream::mono_ns());
+      }
+      if (f == Failure::upstream_io) {
+        next_endpoint = retry_target(ep, limits::AttemptFailure::reset, 0);
+        if (next_endpoint >= 0) {
+          ++retries_done;
+          ++w.counters().upstream_retries;
+          co_await retry_pause(w, policies.retry, retries_done);
+          continue;
+        }
+      }
       failure = f;
       ctx.upstream_name = state.name.c_str();
       break;
     }
+    const int status = c.response_parser.head().status;
     state.mark_up();
     state.requests.fetch_add(1, std::memory_order_relaxed);
-    balancer.observe(ep, upstream::mono_ns() - sent_at);
+    const int64_t head_latency = upstream::mono_ns() - sent_at;
+    balancer.observe(ep, head_latency);
+    record_attempt(
+        up, ep,
+        status >= 500 ? limits::AttemptResult::server_error : limits::AttemptResult::success,
+        upstream::mono_ns());
+    if (retryable_status(policies.retry, status)) {
+      next_endpoint = retry_target(ep, limits::AttemptFailure::status, status);
+      if (next_endpoint >= 0) {
+        // The answer is dropped unread, so its connection cannot be reused.
+        conn.reset();
+        ++retries_done;
+        ++w.counters().upstream_retries;
+        co_await retry_pause(w, policies.retry, retries_done);
+        continue;
+      }
+    }
+    if (ctx.permit) {
+      if (status == 503 || status == 429)
+        ctx.permit.record_drop();
+      else
+        ctx.permit.record(Duration(head_latency));
+    }
     ctx.upstream_name = state.name.c_str();
     bool reusable = false;
     bool keep = co_await relay_response(c, ctx, *conn, ubuf, reusable);
     if (c.response_parser.head().status == 101 && head.upgrade && ctx.bytes_sent > 0) {
+      // A tunnel may last for hours: it no longer counts against the admission limits.
+      ctx.permit.release();
+      ctx.route_slot = {};
       co_await tunnel(c, *conn, ubuf);
       keep = false;
     } else if (head.upgrade) {

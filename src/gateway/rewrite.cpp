@@ -106,7 +106,7 @@ BodyFraming choose_framing(const http::MessageHead& response, const ClientRespon
 }
 
 void build_client_response(const http::Parser& response, const ClientResponse& info,
-                           BodyFraming framing, std::string& out) {
+                           BodyFraming framing, std::string& out, std::string_view extra_headers) {
   const char* base = response.base();
   const auto& head = response.head();
   const ConnectionOptions connection(response);
@@ -146,6 +146,7 @@ void build_client_response(const http::Parser& response, const ClientResponse& i
     else if (info.client_http10)
       append_header(out, "Connection", "keep-alive");
   }
+  out.append(extra_headers);
   out.append("\r\n");
 }
 

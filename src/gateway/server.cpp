@@ -34,8 +34,8 @@ void register_health(AdminServer& admin, const SharedState& shared) {
           "\"" + up->config->name + "\":{\"ready\":" + (r ? "true" : "false") + ",\"endpoints\":{";
       bool first = true;
       for (const auto& ep : up->endpoints) {
-        detail += std::string(first ? "" : ",") + "\"" + ep->name + "\":\"" +
-                  (ep->is_down(now) ? "down" : "up") + "\"";
+        detail +=
+            std::string(first ? "" : ",") + "\"" + ep->name + "\":\"" + ep->state_name(now) + "\"";
         first = false;
       }
       detail += "}}";
@@ -113,6 +113,8 @@ int run_server(const GatewayConfig& config) {
            format_duration(config.server.drain_timeout).c_str());
   for (auto& w : workers)
     w->drain();
+  for (auto& policies : shared.upstream_policies)
+    policies->gate.cancel_all();  // queued requests are shed now rather than at their timeout
   auto deadline = std::chrono::steady_clock::now() + config.server.drain_timeout;
   while (finished.load() < workers.size() && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));

@@ -1,5 +1,6 @@
 #include "gateway/worker.hpp"
 #include "common/async.hpp"
+#include "gateway/health_checks.hpp"
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -17,9 +18,17 @@ namespace sluice::gateway {
 
 using asio::ip::tcp;
 
-SharedState::SharedState(const GatewayConfig& cfg) : config(cfg), router(cfg.routes) {
-  for (const auto& u : cfg.upstreams)
+SharedState::SharedState(const GatewayConfig& cfg)
+    : config(cfg), rate_buckets(cfg.server.traffic.rate_limit_keys), router(cfg.routes) {
+  for (const auto& u : cfg.upstreams) {
     upstreams.push_back(std::make_unique<upstream::UpstreamState>(u));
+    upstream_policies.push_back(std::make_unique<limits::UpstreamPolicies>(u.traffic));
+  }
+  for (size_t i = 0; i < cfg.routes.size(); ++i) {
+    const RouteConfig& r = cfg.routes[i];
+    route_policies.push_back(std::make_unique<limits::RoutePolicies>(
+        static_cast<uint32_t>(i), r.traffic, rate_buckets, r.traffic_class));
+  }
 }
 
 Worker::Worker(SharedState& shared, size_t index)
@@ -54,6 +63,7 @@ void Worker::run() {
   for (auto& a : acceptors_)
     asio::co_spawn(io_, accept_loop(*a), asio::detached);
   asio::co_spawn(io_, tick_loop(), asio::detached);
+  if (index_ == 0) start_health_checks(*this);  // one prober per gateway, not per worker
   io_.run();
 }
 

@@ -16,17 +16,23 @@
 #include "gateway/access_log.hpp"
 #include "gateway/config.hpp"
 #include "gateway/router.hpp"
+#include "limits/admission.hpp"
+#include "limits/gcra.hpp"
 #include "upstream/balancer.hpp"
 #include "upstream/endpoint.hpp"
 #include "upstream/pool.hpp"
 
 namespace sluice::gateway {
 
-// Read-only after start, shared by all workers.
+// Built once at start and shared by all workers; the traffic policies are thread-safe by design
+// (sharded buckets, atomic counters), the rest is read-only.
 struct SharedState {
   explicit SharedState(const GatewayConfig& cfg);
   const GatewayConfig& config;
   std::vector<std::unique_ptr<upstream::UpstreamState>> upstreams;
+  limits::BucketTable rate_buckets;
+  std::vector<std::unique_ptr<limits::UpstreamPolicies>> upstream_policies;  // per upstream
+  std::vector<std::unique_ptr<limits::RoutePolicies>> route_policies;        // per route
   Router router;
   int access_log_fd = -1;
 };

@@ -42,16 +42,6 @@ bool OutlierDetector::record(AttemptResult result, Duration now, bool ejection_a
   return true;
 }
 
-double OutlierDetector::weight(Duration now) const {
-  if (ejected(now)) return 0;
-  int64_t ramp = config_.slow_start.count();
-  int64_t start = ramp_start_.load(std::memory_order_relaxed);
-  if (ramp <= 0 || start == INT64_MIN || now.count() < start) return 1;
-  int64_t since = now.count() - start;
-  if (since >= ramp) return 1;
-  return 0.1 + 0.9 * static_cast<double>(since) / static_cast<double>(ramp);
-}
-
 void OutlierDetector::start_slow_start(Duration now) {
   ramp_start_.store(now.count());
 }

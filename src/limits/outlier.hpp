@@ -40,8 +40,16 @@ class OutlierDetector {
   // upstream already has max_ejected_percent of its endpoints ejected.
   bool record(AttemptResult result, Duration now, bool ejection_allowed = true);
   bool ejected(Duration now) const { return now.count() < ejected_until_.load(); }
-  // 0.1..1 during slow start, 1 otherwise; 0 while ejected.
-  double weight(Duration now) const;
+  // 0.1..1 during slow start, 1 otherwise; 0 while ejected. Inline: balancers call it per pick.
+  double weight(Duration now) const {
+    if (ejected(now)) return 0;
+    int64_t ramp = config_.slow_start.count();
+    int64_t start = ramp_start_.load(std::memory_order_relaxed);
+    if (ramp <= 0 || start == INT64_MIN || now.count() < start) return 1;
+    int64_t since = now.count() - start;
+    if (since >= ramp) return 1;
+    return 0.1 + 0.9 * static_cast<double>(since) / static_cast<double>(ramp);
+  }
   // Starts a slow-start ramp now (after an active health check saw the endpoint recover).
   void start_slow_start(Duration now);
   uint32_t ejections() const;

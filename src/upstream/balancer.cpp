@@ -1,5 +1,7 @@
 #include "upstream/balancer.hpp"
 
+#include <algorithm>
+
 namespace sluice::upstream {
 
 Balancer::Balancer(const UpstreamState& upstream, uint64_t seed)
@@ -10,6 +12,11 @@ Balancer::Balancer(const UpstreamState& upstream, uint64_t seed)
 
 bool Balancer::usable(size_t i, Excluded ex, int64_t now, bool allow_down) const {
   return !ex.has(i) && (allow_down || !upstream_.endpoints[i]->is_down(now));
+}
+
+double Balancer::weight(size_t i, int64_t now) const {
+  const auto& outlier = upstream_.endpoints[i]->outlier;
+  return outlier ? std::max(0.1, outlier->weight(Duration(now))) : 1.0;
 }
 
 int Balancer::pick(Excluded excluded, int64_t now) {
@@ -33,26 +40,34 @@ int Balancer::pick(Excluded excluded, int64_t now) {
 
 int Balancer::pick_round_robin(Excluded ex, int64_t now, bool allow_down) {
   size_t n = upstream_.endpoints.size();
+  // An endpoint in slow start takes its turn with probability `weight`; when every candidate
+  // passes up its turn, the first usable one is taken.
+  int fallback = -1;
   for (size_t k = 0; k < n; ++k) {
     size_t i = (next_ + k) % n;
-    if (usable(i, ex, now, allow_down)) {
+    if (!usable(i, ex, now, allow_down)) continue;
+    double w = weight(i, now);
+    if (w >= 1.0 || static_cast<double>(rng_() % 1000) < w * 1000.0) {
       next_ = i + 1;
       return static_cast<int>(i);
     }
+    if (fallback < 0) fallback = static_cast<int>(i);
   }
-  return -1;
+  if (fallback >= 0) next_ = static_cast<size_t>(fallback) + 1;
+  return fallback;
 }
 
 int Balancer::pick_least_conn(Excluded ex, int64_t now, bool allow_down) {
   size_t n = upstream_.endpoints.size();
   int best = -1;
-  uint32_t best_active = UINT32_MAX;
+  double best_score = 0;
   // Rotating start breaks ties evenly instead of always favouring the first endpoint.
   for (size_t k = 0; k < n; ++k) {
     size_t i = (next_ + k) % n;
     if (!usable(i, ex, now, allow_down)) continue;
     uint32_t active = upstream_.endpoints[i]->active_requests.load(std::memory_order_relaxed);
-    if (active < best_active) best = static_cast<int>(i), best_active = active;
+    double score = (active + 1.0) / weight(i, now);
+    if (best < 0 || score < best_score) best = static_cast<int>(i), best_score = score;
   }
   ++next_;
   return best;
@@ -74,7 +89,7 @@ int Balancer::pick_p2c(Excluded ex, int64_t now, bool allow_down) {
   auto score = [&](int i) {
     double active = upstream_.endpoints[i]->active_requests.load(std::memory_order_relaxed);
     // Unmeasured endpoints score as fast so they get probed.
-    return (ewma_ns_[i] + 1.0) * (active + 1.0);
+    return (ewma_ns_[i] + 1.0) * (active + 1.0) / weight(i, now);
   };
   return score(a) <= score(b) ? a : b;
 }

@@ -1,5 +1,6 @@
 // Picks an endpoint for a request: round robin, least connections, or power of two choices
-// over EWMA latency. One Balancer per upstream per worker; reads shared endpoint atomics.
+// over EWMA latency, each scaled by the endpoint's slow-start weight after a recovery. One Balancer
+// per upstream per worker; reads shared endpoint atomics.
 #pragma once
 
 #include <cstdint>
@@ -33,6 +34,8 @@ class Balancer {
   int pick_least_conn(Excluded ex, int64_t now, bool allow_down);
   int pick_p2c(Excluded ex, int64_t now, bool allow_down);
   bool usable(size_t i, Excluded ex, int64_t now, bool allow_down) const;
+  // The endpoint's share during slow start (0.1..1), 1 otherwise.
+  double weight(size_t i, int64_t now) const;
 
   const UpstreamState& upstream_;
   std::vector<double> ewma_ns_;

@@ -14,11 +14,19 @@ void EndpointState::mark_down(const UpstreamConfig& cfg, int64_t now) {
   failures.fetch_add(1, std::memory_order_relaxed);
 }
 
+const char* EndpointState::state_name(int64_t now) const {
+  if (!healthy.load(std::memory_order_relaxed)) return "unhealthy";
+  if (is_ejected(now)) return "ejected";
+  if (down_until_ns.load(std::memory_order_relaxed) > now) return "refused";
+  return "up";
+}
+
 UpstreamState::UpstreamState(const UpstreamConfig& cfg) : config(&cfg) {
   for (const auto& hp : cfg.endpoints) {
     auto ep = std::make_unique<EndpointState>();
     ep->address = hp;
     ep->name = hp.text();
+    ep->outlier = std::make_unique<limits::OutlierDetector>(cfg.traffic.outlier);
     endpoints.push_back(std::move(ep));
   }
 }

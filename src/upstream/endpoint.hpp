@@ -1,4 +1,5 @@
-// State of one backend endpoint shared by every worker: only atomics, never a lock.
+// State of one backend endpoint shared by every worker: atomics, plus the outlier detector
+// whose small mutex is taken only when an endpoint is ejected.
 #pragma once
 
 #include <atomic>
@@ -8,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "limits/outlier.hpp"
 #include "upstream/upstream_config.hpp"
 
 namespace sluice::upstream {
@@ -29,7 +31,19 @@ struct alignas(64) EndpointState {
   std::atomic<uint64_t> requests{0};
   std::atomic<uint64_t> failures{0};
 
-  bool is_down(int64_t now) const { return down_until_ns.load(std::memory_order_relaxed) > now; }
+  // Passive ejection after consecutive failures or 5xx answers (outlier.*), with slow start.
+  std::unique_ptr<limits::OutlierDetector> outlier;
+  // Written by the active health check (health.*); endpoints start healthy.
+  std::atomic<bool> healthy{true};
+
+  // Out of service: a refused connect's back-off, ejected, or failing its health check.
+  bool is_down(int64_t now) const {
+    return down_until_ns.load(std::memory_order_relaxed) > now ||
+           !healthy.load(std::memory_order_relaxed) || is_ejected(now);
+  }
+  bool is_ejected(int64_t now) const { return outlier && outlier->ejected(Duration(now)); }
+  // "up", "refused" (connect back-off), "ejected" or "unhealthy", for /health/ready.
+  const char* state_name(int64_t now) const;
   // Exponential back-off from the upstream's down_backoff up to max_down_backoff.
   void mark_down(const UpstreamConfig& cfg, int64_t now);
   void mark_up() {

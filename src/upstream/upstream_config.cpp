@@ -1,5 +1,8 @@
 #include "upstream/upstream_config.hpp"
 
+#include <algorithm>
+#include <cstdint>
+
 namespace sluice::upstream {
 
 UpstreamConfig parse_upstream(const std::string& name, const toml::table& table,
@@ -36,6 +39,12 @@ UpstreamConfig parse_upstream(const std::string& name, const toml::table& table,
   if (auto v = r.duration("connect_timeout")) u.connect_timeout = *v;
   if (auto v = r.duration("down_backoff")) u.down_backoff = *v;
   if (auto v = r.duration("max_down_backoff")) u.max_down_backoff = *v;
+  const bool concurrency_set = table.contains("concurrency");
+  u.traffic = limits::read_upstream_limits(r);
+  if (!concurrency_set) {
+    uint64_t all = uint64_t(std::max<size_t>(1, u.endpoints.size())) * u.max_connections;
+    u.traffic.gate.static_limit = static_cast<uint32_t>(std::min<uint64_t>(all, UINT32_MAX));
+  }
   r.finish();
   return u;
 }

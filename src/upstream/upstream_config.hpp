@@ -7,6 +7,7 @@
 #include "common/address.hpp"
 #include "common/units.hpp"
 #include "config/reader.hpp"
+#include "limits/upstream_config.hpp"
 
 namespace sluice::upstream {
 
@@ -21,6 +22,10 @@ struct UpstreamConfig {
   Duration connect_timeout = std::chrono::seconds(2);
   Duration down_backoff = std::chrono::seconds(1);       // first back-off after a refused connect
   Duration max_down_backoff = std::chrono::seconds(30);  // back-off doubles up to this
+  // Admission, retries, outlier ejection, health checks (docs/TRAFFIC.md). Without
+  // `concurrency`, the limit is endpoints x max_connections, so requests queue once every
+  // connection is busy.
+  limits::UpstreamLimitsConfig traffic;
 };
 
 // Reads [upstream.NAME]; problems go to diag.

@@ -121,6 +121,12 @@ class RawClient {
   // True when the peer has closed (EOF within `wait`).
   bool peer_closed(std::chrono::milliseconds wait = 2s);
   void shutdown_write();
+  // Bytes already received but not consumed by read_response (e.g. after a 101).
+  std::string take_buffered() {
+    std::string out;
+    out.swap(buf_);
+    return out;
+  }
   int fd() const { return fd_; }
 
  private:
