@@ -37,7 +37,7 @@ ClientConnection::ClientConnection(Worker& w, TcpSocket s)
 ClientConnection::~ClientConnection() {
   worker.unwatch(*this);
   worker.remove_connection(this);
-  worker.buffers().give(std::move(in));
+  release_in();
 }
 
 void ClientConnection::arm(Phase phase, Duration timeout, TcpSocket* upstream) {
@@ -75,13 +75,30 @@ Task<bool> ClientConnection::send_simple(int status, std::string_view body, bool
   co_return !ec;
 }
 
+void ClientConnection::release_in() {
+  if (in.capacity() == worker.idle_buffers().buffer_size())
+    worker.idle_buffers().give(std::move(in));
+  else
+    worker.buffers().give(std::move(in));
+}
+
 Task<size_t> ClientConnection::read_more(size_t max_capacity) {
   if (!in.allocated()) in = worker.buffers().take();
   if (in.writable() == 0) {
     in.compact();
     if (in.writable() == 0) {
-      if (in.capacity() >= max_capacity) co_return 0;
-      in.reserve(std::min(max_capacity, in.capacity() * 2));
+      if (in.capacity() < worker.buffers().buffer_size()) {
+        // Outgrew the idle buffer: move to a full-size one from the pool.
+        Buffer bigger = worker.buffers().take();
+        std::memcpy(bigger.write_ptr(), in.data(), in.size());
+        bigger.commit(in.size());
+        worker.idle_buffers().give(std::move(in));
+        in = std::move(bigger);
+      } else if (in.capacity() >= max_capacity) {
+        co_return 0;
+      } else {
+        in.reserve(std::min(max_capacity, in.capacity() * 2));
+      }
     }
   }
   auto [ec, n] =
@@ -145,12 +162,19 @@ Task<void> ClientConnection::run() {
   bool linger = false;
   while (true) {
     if (in.empty()) {
-      // Idle keep-alive: wait for readability without holding a buffer.
-      worker.buffers().give(std::move(in));
+      // Idle keep-alive: read into a small buffer. Reading (rather than waiting for
+      // readability) keeps the socket's epoll registration as it is, saving a syscall per
+      // request; most request heads fit, larger ones move to a full-size buffer.
+      if (in.capacity() != worker.idle_buffers().buffer_size()) {
+        release_in();
+        in = worker.idle_buffers().take();
+      }
       if (worker.draining()) break;
       arm(Phase::idle, server.keepalive_timeout);
-      auto [ec] = co_await socket.async_wait(TcpSocket::wait_read, use_nothrow);
+      auto [ec, n] =
+          co_await socket.async_read_some(asio::buffer(in.write_ptr(), in.writable()), use_nothrow);
       if (ec || timed_out_ || worker.draining()) break;
+      in.commit(n);
     }
     HeadResult head = co_await read_head();
     if (head != HeadResult::ok) {

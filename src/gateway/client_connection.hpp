@@ -64,6 +64,8 @@ class ClientConnection : public Watched, public std::enable_shared_from_this<Cli
   // Answers a request that cannot be parsed or completed, logs it, and leaves closing to run().
   Task<void> reject(int status, std::string body);
   Task<void> linger_close();
+  // Returns `in` to the pool its size came from.
+  void release_in();
 
   Phase phase_ = Phase::idle;
   bool timed_out_ = false;

@@ -81,6 +81,8 @@ class Worker {
   size_t index() const { return index_; }
   bool draining() const { return draining_; }
   BufferPool& buffers() { return buffers_; }
+  // Small buffers for connections waiting for their next request.
+  BufferPool& idle_buffers() { return idle_buffers_; }
   upstream::ConnectionPool& pool(size_t upstream) { return *pools_[upstream]; }
   upstream::Balancer& balancer(size_t upstream) { return balancers_[upstream]; }
   AccessLog& access_log() { return access_log_; }
@@ -103,6 +105,7 @@ class Worker {
   asio::io_context io_{ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   std::vector<std::unique_ptr<TcpAcceptor>> acceptors_;
   BufferPool buffers_{16 * 1024};
+  BufferPool idle_buffers_{2 * 1024};
   std::vector<std::unique_ptr<upstream::ConnectionPool>> pools_;
   std::vector<upstream::Balancer> balancers_;
   AccessLog access_log_;
