@@ -1,5 +1,7 @@
 #include "load/json.hpp"
 
+#include "common/json_text.hpp"
+
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -7,35 +9,7 @@
 namespace sluice::load::json {
 
 void escape_into(std::string& out, std::string_view s) {
-  out.push_back('"');
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
+  append_json_string(out, s);
 }
 
 void Writer::separate() {
