@@ -56,6 +56,10 @@ void account(ClientConnection& conn, RequestContext& ctx) {
   auto& counters = w.counters();
   ++counters.requests;
   if (ctx.status >= 100 && ctx.status < 600) ++counters.responses[ctx.status / 100];
+  const int64_t duration_ns = upstream::mono_ns() - ctx.start_ns;
+  const size_t route_label =
+      ctx.route >= 0 ? static_cast<size_t>(ctx.route) : w.config().routes.size();
+  w.shared().http_metrics->record(w.metrics(), route_label, ctx.status, duration_ns / 1e9);
   AccessLog& log = w.access_log();
   if (!log.enabled()) return;
   const auto& head = conn.parser.head();
@@ -67,7 +71,7 @@ void account(ClientConnection& conn, RequestContext& ctx) {
   rec.path = ctx.target.path;
   rec.status = ctx.status;
   rec.bytes_sent = ctx.bytes_sent;
-  rec.duration_ns = upstream::mono_ns() - ctx.start_ns;
+  rec.duration_ns = duration_ns;
   rec.upstream = ctx.upstream_name;
   rec.route = ctx.route >= 0 ? std::string_view(routes[ctx.route].path) : std::string_view();
   log.record(rec);

@@ -13,9 +13,21 @@
 #include "common/log.hpp"
 #include "gateway/admin.hpp"
 #include "gateway/worker.hpp"
+#include "metrics/snapshot.hpp"
 
 namespace sluice::gateway {
 namespace {
+
+void register_metrics(AdminServer& admin, const SharedState& shared) {
+  // Scrapes run on the admin thread; workers' values are read without stopping them.
+  admin.handle("GET", "/metrics", [&shared](const AdminRequest&) {
+    return AdminResponse{200, "text/plain; version=0.0.4; charset=utf-8",
+                         metrics::render_text(shared.metrics.collect())};
+  });
+  admin.handle("GET", "/stats", [&shared](const AdminRequest&) {
+    return AdminResponse{200, "application/json", metrics::render_json(shared.metrics.collect())};
+  });
+}
 
 void register_health(AdminServer& admin, const SharedState& shared) {
   admin.handle("", "/health/live", [](const AdminRequest&) {
@@ -85,6 +97,7 @@ int run_server(const GatewayConfig& config) {
   if (config.server.admin) {
     admin = std::make_unique<AdminServer>(*config.server.admin);
     register_health(*admin, shared);
+    register_metrics(*admin, shared);
     try {
       admin->start();
     } catch (const std::system_error& e) {

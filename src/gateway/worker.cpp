@@ -13,6 +13,7 @@
 
 #include "common/log.hpp"
 #include "gateway/client_connection.hpp"
+#include "metrics/process.hpp"
 
 namespace sluice::gateway {
 
@@ -29,10 +30,19 @@ SharedState::SharedState(const GatewayConfig& cfg)
     route_policies.push_back(std::make_unique<limits::RoutePolicies>(
         static_cast<uint32_t>(i), r.traffic, rate_buckets, r.traffic_class));
   }
+  std::vector<std::string> route_labels;
+  for (const auto& r : cfg.routes)
+    route_labels.push_back(r.host.empty() ? r.path : r.host + r.path);
+  route_labels.push_back("none");
+  http_metrics = std::make_unique<metrics::HttpMetrics>(metrics, route_labels);
+  metrics::register_process_metrics(metrics);
 }
 
 Worker::Worker(SharedState& shared, size_t index)
-    : shared_(shared), index_(index), access_log_(shared.access_log_fd) {
+    : shared_(shared),
+      index_(index),
+      access_log_(shared.access_log_fd),
+      metrics_(&shared.metrics.add_worker()) {
   for (size_t i = 0; i < shared.upstreams.size(); ++i) {
     pools_.push_back(std::make_unique<upstream::ConnectionPool>(io_, *shared.upstreams[i],
                                                                 shared.config.server.workers));

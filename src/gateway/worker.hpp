@@ -18,6 +18,8 @@
 #include "gateway/router.hpp"
 #include "limits/admission.hpp"
 #include "limits/gcra.hpp"
+#include "metrics/http.hpp"
+#include "metrics/registry.hpp"
 #include "upstream/balancer.hpp"
 #include "upstream/endpoint.hpp"
 #include "upstream/pool.hpp"
@@ -35,6 +37,9 @@ struct SharedState {
   std::vector<std::unique_ptr<limits::RoutePolicies>> route_policies;        // per route
   Router router;
   int access_log_fd = -1;
+  metrics::Registry metrics;
+  // Route labels are the configured routes, then "none" for requests that matched no route.
+  std::unique_ptr<metrics::HttpMetrics> http_metrics;
 };
 
 // Something with a deadline, checked by the worker's tick. Firing is repeated on every tick
@@ -87,6 +92,7 @@ class Worker {
   upstream::Balancer& balancer(size_t upstream) { return balancers_[upstream]; }
   AccessLog& access_log() { return access_log_; }
   WorkerCounters& counters() { return counters_; }
+  metrics::WorkerMetrics& metrics() { return *metrics_; }
   size_t connection_count() const { return connections_.size(); }
 
   void watch(Watched& w);
@@ -110,6 +116,7 @@ class Worker {
   std::vector<upstream::Balancer> balancers_;
   AccessLog access_log_;
   WorkerCounters counters_;
+  metrics::WorkerMetrics* metrics_;
   Watched* watched_ = nullptr;
   std::vector<ClientConnection*> connections_;
   bool draining_ = false;
