@@ -23,7 +23,8 @@ ChildProcess ChildProcess::spawn(const std::vector<std::string>& argv, const std
   if (!err_file.empty())
     posix_spawn_file_actions_addopen(&fa, 2, err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  for (const auto& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   ChildProcess p;
   int rc = posix_spawnp(&p.pid_, args[0], &fa, nullptr, args.data(), environ);

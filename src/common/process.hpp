@@ -27,7 +27,8 @@ class ChildProcess {
   // The exit status (128 + signal when killed), or nullopt if it is still running at the deadline.
   std::optional<int> wait(std::chrono::milliseconds timeout);
   // Sends `sig`, waits up to `timeout`, then kills. Returns the exit status if it exited in time.
-  std::optional<int> stop(int sig = 15, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  std::optional<int> stop(int sig = 15,
+                          std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
  private:
   pid_t pid_ = -1;

@@ -38,7 +38,8 @@ uint16_t free_ports(int count) {
   for (int attempt = 0; attempt < 200; ++attempt) {
     uint16_t base = static_cast<uint16_t>(20000 + rng() % 30000);
     bool ok = true;
-    for (int i = 0; i < count && ok; ++i) ok = port_free(static_cast<uint16_t>(base + i));
+    for (int i = 0; i < count && ok; ++i)
+      ok = port_free(static_cast<uint16_t>(base + i));
     if (ok) return base;
   }
   return 0;
@@ -104,10 +105,11 @@ std::string gateway_config(uint16_t listen, uint16_t admin, uint16_t backend, in
   for (int i = 0; i < instances; ++i)
     eps += (i ? ", \"127.0.0.1:" : "\"127.0.0.1:") + std::to_string(backend + i) + "\"";
   return "# The demo's gateway: every instance balanced, connections kept alive and bounded.\n"
-         "[server]\nlisten = \"127.0.0.1:" + std::to_string(listen) + "\"\nadmin = \"127.0.0.1:" +
-         std::to_string(admin) +
+         "[server]\nlisten = \"127.0.0.1:" +
+         std::to_string(listen) + "\"\nadmin = \"127.0.0.1:" + std::to_string(admin) +
          "\"\nworkers = 0\n\n"
-         "[upstream.shop]\nendpoints = [" + eps +
+         "[upstream.shop]\nendpoints = [" +
+         eps +
          "]\nbalance = \"least_conn\"\nmax_connections = 64\nidle_timeout = \"60s\"\n\n"
          "[[route]]\npath = \"/api/\"\nupstream = \"shop\"\ntimeout = \"10s\"\n";
 }
@@ -120,17 +122,28 @@ struct Phase {
 Phase run_load(const std::string& self, const fs::path& dir, const std::string& name,
                const std::string& url, const DemoOptions& o, pid_t watch) {
   fs::path json = dir / (name + ".json");
-  std::vector<std::string> argv = {self, "load", "--scenario", (dir / "scenario.toml").string(),
-                                   url, "-c", std::to_string(o.connections), "-d",
-                                   std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(o.phase).count()) + "ms",
-                                   "--json", json.string(), "--watch-pid", std::to_string(watch),
-                                   "-q"};
+  std::vector<std::string> argv = {
+      self,
+      "load",
+      "--scenario",
+      (dir / "scenario.toml").string(),
+      url,
+      "-c",
+      std::to_string(o.connections),
+      "-d",
+      std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(o.phase).count()) + "ms",
+      "--json",
+      json.string(),
+      "--watch-pid",
+      std::to_string(watch),
+      "-q"};
   std::fprintf(stderr, "sluice demo: %s: %d connections for %s at %s\n", name.c_str(),
                o.connections, format_duration(o.phase).c_str(), url.c_str());
-  auto load = ChildProcess::spawn(argv, (dir / (name + ".txt")).string(),
-                                  (dir / (name + ".err")).string());
+  auto load =
+      ChildProcess::spawn(argv, (dir / (name + ".txt")).string(), (dir / (name + ".err")).string());
   Phase p;
-  p.status = load.wait(std::chrono::duration_cast<std::chrono::milliseconds>(o.phase) + 60s).value_or(-1);
+  p.status =
+      load.wait(std::chrono::duration_cast<std::chrono::milliseconds>(o.phase) + 60s).value_or(-1);
   p.json = read_text(json);
   return p;
 }
@@ -156,19 +169,19 @@ int run_demo(const DemoOptions& o) {
     return 1;
   }
   write_text(dir / "scenario.toml", kScenario);
-  write_text(dir / "gateway.toml", gateway_config(gateway_port, gateway_port + 1, backend_port,
-                                                  o.instances));
+  write_text(dir / "gateway.toml",
+             gateway_config(gateway_port, gateway_port + 1, backend_port, o.instances));
 
   std::fprintf(stderr,
                "sluice demo: reference backend: %d instances on ports %u-%u, each %d requests "
                "at a time, ~%s per request\n",
                o.instances, backend_port, backend_port + o.instances - 1, o.max_concurrency,
                o.latency.c_str());
-  auto backend = ChildProcess::spawn(
-      {self, "backend", "--listen", "127.0.0.1:" + std::to_string(backend_port), "--instances",
-       std::to_string(o.instances), "--max-concurrency", std::to_string(o.max_concurrency),
-       "--latency", o.latency},
-      (dir / "backend.out").string(), (dir / "backend.err").string());
+  auto backend =
+      ChildProcess::spawn({self, "backend", "--listen", "127.0.0.1:" + std::to_string(backend_port),
+                           "--instances", std::to_string(o.instances), "--max-concurrency",
+                           std::to_string(o.max_concurrency), "--latency", o.latency},
+                          (dir / "backend.out").string(), (dir / "backend.err").string());
   for (int i = 0; i < o.instances; ++i) {
     if (!wait_for_port(static_cast<uint16_t>(backend_port + i), 10s)) {
       std::fprintf(stderr, "sluice demo: the backend did not start: %s\n",
@@ -182,30 +195,30 @@ int run_demo(const DemoOptions& o) {
                           o, backend.pid());
 
   // 2. After: through the gateway in front of every instance.
-  auto gateway = ChildProcess::spawn({self, "serve", "--config", (dir / "gateway.toml").string()},
-                                     (dir / "gateway.out").string(),
-                                     (dir / "gateway.err").string());
+  auto gateway =
+      ChildProcess::spawn({self, "serve", "--config", (dir / "gateway.toml").string()},
+                          (dir / "gateway.out").string(), (dir / "gateway.err").string());
   if (!wait_for_port(gateway_port, 10s)) {
     std::fprintf(stderr, "sluice demo: the gateway did not start: %s\n",
                  read_text(dir / "gateway.err").c_str());
     return 1;
   }
-  Phase after = run_load(self, dir, "after", "http://127.0.0.1:" + std::to_string(gateway_port),
-                         o, gateway.pid());
+  Phase after = run_load(self, dir, "after", "http://127.0.0.1:" + std::to_string(gateway_port), o,
+                         gateway.pid());
   gateway.stop(SIGTERM, 10s);
   backend.stop(SIGTERM, 10s);
 
   if (before.json.empty() || after.json.empty()) {
-    std::fprintf(stderr, "sluice demo: a load phase failed:\n%s%s", read_text(dir / "before.err").c_str(),
-                 read_text(dir / "after.err").c_str());
+    std::fprintf(stderr, "sluice demo: a load phase failed:\n%s%s",
+                 read_text(dir / "before.err").c_str(), read_text(dir / "after.err").c_str());
     return 1;
   }
 
   std::vector<std::string> compare = {self, "compare", (dir / "before.json").string(),
                                       (dir / "after.json").string()};
   if (!o.html_file.empty()) compare.insert(compare.end(), {"--html", o.html_file});
-  auto cmp = ChildProcess::spawn(compare, (dir / "compare.txt").string(),
-                                 (dir / "compare.err").string());
+  auto cmp =
+      ChildProcess::spawn(compare, (dir / "compare.txt").string(), (dir / "compare.err").string());
   cmp.wait(30s);
   std::fputs(read_text(dir / "compare.txt").c_str(), stdout);
 
@@ -219,9 +232,9 @@ int run_demo(const DemoOptions& o) {
       "by least-connections balancing, on a bounded pool of kept-alive upstream connections, so "
       "every instance works at its capacity and the queueing disappears: %.0f -> %.0f req/s "
       "(%.1fx) and p95 %.0f -> %.0f ms.\n",
-      o.max_concurrency, static_cast<int>(o.max_concurrency * 1000 / 20), o.connections - o.max_concurrency,
-      p95_before, o.connections, o.instances, rps_before, rps_after,
-      rps_before > 0 ? rps_after / rps_before : 0.0, p95_before, p95_after);
+      o.max_concurrency, static_cast<int>(o.max_concurrency * 1000 / 20),
+      o.connections - o.max_concurrency, p95_before, o.connections, o.instances, rps_before,
+      rps_after, rps_before > 0 ? rps_after / rps_before : 0.0, p95_before, p95_after);
 
   if (!o.json_file.empty()) {
     std::ofstream out(o.json_file, std::ios::binary);

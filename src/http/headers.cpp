@@ -2,7 +2,6 @@
 
 namespace sluice::http {
 
-
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
     s.remove_prefix(1);

@@ -14,7 +14,6 @@ void append_uint(std::string& out, uint64_t v) {
   out.append(buf, r.ptr);
 }
 
-
 void append_json_number(std::string& out, double v) {
   if (std::isfinite(v))
     out += format_number(v);

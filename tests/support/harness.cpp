@@ -19,7 +19,6 @@
 #include "http/headers.hpp"
 #include "http/parser.hpp"
 
-
 namespace sluice::test {
 
 TempDir::TempDir() {

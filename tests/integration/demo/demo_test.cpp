@@ -17,9 +17,9 @@ double field(const std::string& json, const std::string& key, size_t from) {
 TEST(Demo, RunsBothPhasesAndWritesTheReport) {
   TempDir dir;
   auto json = (dir / "demo.json").string(), html = (dir / "demo.html").string();
-  auto r = run_command({SLUICE_BINARY, "demo", "--duration", "2s", "-c", "50", "--json", json,
-                        "--html", html},
-                       std::chrono::seconds(60));
+  auto r = run_command(
+      {SLUICE_BINARY, "demo", "--duration", "2s", "-c", "50", "--json", json, "--html", html},
+      std::chrono::seconds(60));
   ASSERT_EQ(r.status, 0) << r.err;
   for (const char* row : {"throughput (req/s)", "success rate", "requests", "failed", "p50", "p95",
                           "p99", "server max RSS", "What made the difference"})
