@@ -166,8 +166,10 @@ TEST(Admission, OverloadAdmitsWithinBoundsAndShedsTheRestFast) {
   std::sort(shed_ms.begin(), shed_ms.end());
   long p99 = admitted_ms[admitted_ms.size() * 99 / 100];
   long shed_median = shed_ms[shed_ms.size() / 2];
-  // queue_timeout + service time, plus room for 100 client threads on a loaded test machine
-  EXPECT_LE(p99, 100 + 50 + 150) << "admitted p99 " << p99 << " ms";
+  // queue_timeout + service time, plus room for 100 client threads on a 2-core machine: the
+  // client side of the measurement alone has been seen adding up to ~150 ms. Without admission
+  // control the same load waits ~500 ms (100 clients on 10 slots of 50 ms).
+  EXPECT_LE(p99, 100 + 50 + 250) << "admitted p99 " << p99 << " ms";
   std::printf("overload: %zu admitted (p50 %ld ms, p99 %ld ms), %zu shed (median %ld ms)\n",
               admitted_ms.size(), admitted_ms[admitted_ms.size() / 2], p99, shed_ms.size(),
               shed_median);
