@@ -36,7 +36,9 @@ bool port_free(uint16_t port) {
 uint16_t free_ports(int count) {
   std::mt19937 rng(std::random_device{}());
   for (int attempt = 0; attempt < 200; ++attempt) {
-    uint16_t base = static_cast<uint16_t>(20000 + rng() % 30000);
+    // Below Linux's ephemeral range (32768 and up), so the load phases' own outgoing
+    // connections cannot take a port before the gateway binds it.
+    uint16_t base = static_cast<uint16_t>(20000 + rng() % 12000);
     bool ok = true;
     for (int i = 0; i < count && ok; ++i)
       ok = port_free(static_cast<uint16_t>(base + i));
