@@ -12,6 +12,7 @@
 
 #include "common/log.hpp"
 #include "gateway/admin.hpp"
+#include "gateway/dashboard.hpp"
 #include "gateway/worker.hpp"
 #include "metrics/snapshot.hpp"
 
@@ -27,6 +28,7 @@ void register_metrics(AdminServer& admin, const SharedState& shared) {
   admin.handle("GET", "/stats", [&shared](const AdminRequest&) {
     return AdminResponse{200, "application/json", metrics::render_json(shared.metrics.collect())};
   });
+  admin.handle("GET", "/", [](const AdminRequest&) { return dashboard_page(); });
 }
 
 void register_health(AdminServer& admin, const SharedState& shared) {
