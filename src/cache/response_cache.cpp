@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "common/json_text.hpp"
+
 namespace sluice::cache {
 
 FillLease& FillLease::operator=(FillLease&& o) noexcept {
@@ -30,23 +32,6 @@ namespace {
 
 CacheStore::Options store_options(const GlobalCacheConfig& g) {
   return {g.max_memory, g.shards, g.eviction};
-}
-
-void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char esc[8];
-      std::snprintf(esc, sizeof esc, "\\u%04x", c);
-      out += esc;
-    } else {
-      out += c;
-    }
-  }
-  out += '"';
 }
 
 template <class Get>
@@ -148,11 +133,15 @@ ResponseCache::Lookup ResponseCache::lookup(RouteId route, const RequestView& re
 asio::awaitable<FillResult> ResponseCache::wait(RouteId route, std::shared_ptr<Flight> flight,
                                                 const RequestView& req) {
   FillResult r = co_await wait_for_fill(std::move(flight), routes_[route].config.coalesce_timeout);
+  co_return accept_fill(route, std::move(r), req);
+}
+
+FillResult ResponseCache::accept_fill(RouteId route, FillResult r, const RequestView& req) {
   // The leader fetched for the same key, but perhaps another variant of it.
   if (r.status == FillStatus::filled && (!r.entry || !entry_serves(*r.entry, req)))
     r = FillResult{FillStatus::uncacheable, nullptr};
   if (r.status == FillStatus::filled) stats_.add(route, Counter::coalesced);
-  co_return r;
+  return r;
 }
 
 StoreDecision ResponseCache::storable(RouteId route, const RequestView& req,

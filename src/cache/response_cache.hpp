@@ -107,6 +107,9 @@ class ResponseCache {
   // valid until the wait completes.
   asio::awaitable<FillResult> wait(RouteId route, std::shared_ptr<Flight> flight,
                                    const RequestView& req);
+  // The checks wait() applies to a fill's result, for callers that wait on the Flight with
+  // their own timer: an entry of another variant becomes uncacheable; a served fill counts.
+  FillResult accept_fill(RouteId route, FillResult result, const RequestView& req);
 
   // Whether the upstream response may be stored; call on its head, before reading the body.
   StoreDecision storable(RouteId route, const RequestView& req, const ResponseView& resp,

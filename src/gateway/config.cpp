@@ -88,6 +88,13 @@ void parse_route(const toml::table& t, size_t index, GatewayConfig& cfg,
     }
   }
   if (auto h = r.string("host")) route.host = *h;
+  if (auto n = r.string("name")) {
+    for (const auto& other : cfg.routes)
+      if (other.name == *n) r.error("name", "route name \"" + *n + "\" is already used");
+    route.name = *n;
+  }
+  if (const toml::node* c = r.node("cache"))
+    route.cache = cache::parse_route_cache(*c, diag, "route[" + std::to_string(index) + "].cache");
   if (auto u = r.string("upstream")) {
     route.upstream_name = *u;
     bool found = false;
@@ -112,6 +119,7 @@ void parse_route(const toml::table& t, size_t index, GatewayConfig& cfg,
                                 route.traffic.priority + "\"");
   }
   r.finish();
+  if (route.name.empty()) route.name = route.host + route.path;
   cfg.routes.push_back(std::move(route));
 }
 
@@ -145,12 +153,21 @@ std::optional<GatewayConfig> parse_config(std::string_view text, config::Diagnos
       ++i;
     }
   }
+  if (const toml::table* c = top.table("cache")) {
+    if (auto g = cache::parse_global_cache(*c, diag)) cfg.cache = std::move(*g);
+  }
   top.finish();
   if (cfg.routes.empty() && diag.ok()) diag.error(*doc, "no [[route]] is defined");
   if (!diag.ok()) return std::nullopt;
   if (cfg.server.workers == 0)
     cfg.server.workers = std::max(1u, std::thread::hardware_concurrency());
   return cfg;
+}
+
+bool GatewayConfig::caching() const {
+  for (const auto& r : routes)
+    if (r.cache) return true;
+  return false;
 }
 
 std::optional<GatewayConfig> load_config(const std::string& path, config::Diagnostics& diag) {

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "cache/cache_config.hpp"
 #include "common/address.hpp"
 #include "common/units.hpp"
 #include "config/reader.hpp"
@@ -31,6 +32,7 @@ struct ServerConfig {
 };
 
 struct RouteConfig {
+  std::string name;                      // label in metrics and stats; default host + path
   std::string path = "/";                // prefix; longest wins
   std::vector<llhttp_method_t> methods;  // empty = any
   std::string host;                      // empty = any
@@ -40,12 +42,15 @@ struct RouteConfig {
   uint64_t max_body_size = 100ull << 20;
   limits::RouteLimitsConfig traffic;  // rate limits, max_concurrent, priority, shed_status
   size_t traffic_class = 0;           // index of `priority` among the upstream's classes
+  std::optional<cache::RouteCacheConfig> cache;  // `cache = { ttl = ... }`; none = not cached
 };
 
 struct GatewayConfig {
   ServerConfig server;
   std::vector<upstream::UpstreamConfig> upstreams;
   std::vector<RouteConfig> routes;
+  cache::GlobalCacheConfig cache;  // [cache]; used when any route caches
+  bool caching() const;
 };
 
 // Parses and validates; nullopt when diag has errors.

@@ -4,11 +4,13 @@
 //   3. limits    body size against the route
 //   4. identify  the client address: the peer, or X-Forwarded-For from a trusted proxy
 //   5. rate      the route's rate limits (tiers and route limits alike): 429
-//   6. route cap the route's max_concurrent: shed_status at once
-//   7. admission the upstream's concurrency gate, waiting in its bounded, deadline-aware queue
-//   8. forward   balanced upstream exchange over a pooled keep-alive connection (proxy.cpp),
+//   6. cache     answer hits, stale entries and other requests' fills from the response cache
+//                (cache_phase.cpp); misses go on to fill it, unsafe methods to invalidate it
+//   7. route cap the route's max_concurrent: shed_status at once
+//   8. admission the upstream's concurrency gate, waiting in its bounded, deadline-aware queue
+//   9. forward   balanced upstream exchange over a pooled keep-alive connection (proxy.cpp),
 //                with retries to other endpoints and outlier feedback
-//   9. account   counters and the access log
+//  10. account   counters and the access log
 #include "gateway/pipeline.hpp"
 #include "common/async.hpp"
 
@@ -120,14 +122,19 @@ Task<bool> run_phases(ClientConnection& conn, RequestContext& ctx) {
                                        ctx.rate_limit_headers());
   }
 
-  // 6. route cap
+  // 6. cache
+  if (route.cache) {
+    if (std::optional<bool> keep = co_await consult_cache(conn, ctx)) co_return *keep;
+  }
+
+  // 7. route cap
   ctx.route_slot = policies.concurrency.try_acquire();
   if (!ctx.route_slot)
     co_return co_await reply_locally(conn, ctx, policies.shed_status,
                                      "route at its concurrency limit\n",
                                      shed_headers(ctx, 1, conn.shed_scratch));
 
-  // 7. admission
+  // 8. admission
   limits::ConcurrencyGate& gate = shared.upstream_policies[route.upstream]->gate;
   limits::Admission admission =
       co_await gate.acquire(policies.traffic_class, limits::steady_now() + route.timeout);
@@ -137,7 +144,7 @@ Task<bool> run_phases(ClientConnection& conn, RequestContext& ctx) {
         shed_headers(ctx, admission.retry_after_seconds, conn.shed_scratch));
   ctx.permit = std::move(admission.permit);
 
-  // 8. forward
+  // 9. forward
   co_return co_await forward(conn, ctx, route);
 }
 
@@ -151,10 +158,12 @@ Task<bool> handle_request(ClientConnection& conn) {
   ctx.bytes_sent = 0;
   ctx.upstream_name = "";
   ctx.rate_headers_size = 0;
+  ctx.x_cache = {};
   bool keep = co_await run_phases(conn, ctx);
   ctx.permit.release();
   ctx.route_slot = {};
-  // 9. account
+  ctx.cache.reset();
+  // 10. account
   account(conn, ctx);
   co_return keep;
 }

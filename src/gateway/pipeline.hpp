@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/async.hpp"
+#include "gateway/cache_phase.hpp"
 #include "gateway/router.hpp"
 #include "http/parser.hpp"
 #include "limits/concurrency.hpp"
@@ -32,6 +33,9 @@ struct RequestContext {
   char rate_headers[192];  // RateLimit-* lines for every answer of a limited route
   size_t rate_headers_size = 0;
   std::string_view rate_limit_headers() const { return {rate_headers, rate_headers_size}; }
+  std::string_view x_cache;    // the X-Cache line of an answer fetched upstream, or empty
+  std::string fields_scratch;  // the extra fields of one answer, reused
+  CacheExchange cache;
 };
 
 // Counts a finished request and writes its access-log line.

@@ -8,6 +8,7 @@
 #include <asio/write.hpp>
 
 #include "common/log.hpp"
+#include "gateway/cache_phase.hpp"
 #include "gateway/client_connection.hpp"
 #include "gateway/rewrite.hpp"
 #include "gateway/upstream_feedback.hpp"
@@ -188,54 +189,21 @@ Task<Failure> send_request(ClientConnection& c, RequestContext& ctx, UpstreamCon
 
 Task<Failure> read_response_head(ClientConnection& c, UpstreamConnection& u,
                                  const RouteConfig& route, Buffer& ubuf) {
-  auto& rp = c.response_parser;
-  rp.set_response_has_no_body(c.parser.head().method == HTTP_HEAD);
-  const size_t max_capacity =
-      c.worker.config().server.limits.max_header_bytes + c.worker.buffers().buffer_size();
-  if (!ubuf.allocated()) ubuf = c.worker.buffers().take();
-  ubuf.clear();
-  rp.start_message(ubuf.data());
-  size_t parsed = 0;
-  bool any_bytes = false;
   c.arm(Phase::upstream_head, route.timeout, &u.socket);
-  while (true) {
-    if (parsed < ubuf.size()) {
-      auto r = rp.parse(ubuf.data() + parsed, ubuf.size() - parsed);
-      parsed += r.consumed;
-      if (r.status == http::ParseStatus::head_complete) {
-        int status = rp.head().status;
-        if (status >= 200 || status == 101) {
-          c.response_head_size = parsed;
-          co_return Failure::none;
-        }
-        // An interim 1xx: skip it and read the final response.
-        auto end = rp.parse(ubuf.data() + parsed, ubuf.size() - parsed);
-        parsed += end.consumed;
-        ubuf.consume(parsed);
-        parsed = 0;
-        rp.start_message(ubuf.data());
-        continue;
-      }
-      if (r.status == http::ParseStatus::error) co_return Failure::bad_response;
-    }
-    if (ubuf.writable() == 0) {
-      const char* before = ubuf.data();
-      ubuf.compact();
-      if (ubuf.writable() == 0) {
-        if (ubuf.capacity() >= max_capacity) co_return Failure::bad_response;
-        ubuf.reserve(std::min(max_capacity, ubuf.capacity() * 2));
-      }
-      if (ubuf.data() != before) rp.rebase(ubuf.data());
-    }
-    auto [ec, n] = co_await u.socket.async_read_some(
-        asio::buffer(ubuf.write_ptr(), ubuf.writable()), use_nothrow);
-    if (ec) {
-      if (c.timed_out()) co_return Failure::upstream_timeout;
-      co_return any_bytes ? Failure::bad_response : Failure::upstream_io;
-    }
-    any_bytes = true;
-    ubuf.commit(n);
+  HeadRead r =
+      co_await read_upstream_head(c.worker, c.response_parser, u.socket, ubuf,
+                                  c.parser.head().method == HTTP_HEAD, c.response_head_size);
+  switch (r) {
+    case HeadRead::ok:
+      co_return Failure::none;
+    case HeadRead::bad_response:
+      co_return Failure::bad_response;
+    case HeadRead::closed_before_response:
+      co_return c.timed_out() ? Failure::upstream_timeout : Failure::upstream_io;
+    case HeadRead::closed_in_head:
+      break;
   }
+  co_return c.timed_out() ? Failure::upstream_timeout : Failure::bad_response;
 }
 
 // Relays the response whose head is in ubuf. Returns whether the client connection stays
@@ -253,9 +221,11 @@ Task<bool> relay_response(ClientConnection& c, RequestContext& ctx, UpstreamConn
   info.keep_alive = req.keep_alive && !c.worker.draining() &&
                     (server.max_requests_per_connection == 0 ||
                      c.requests_served < server.max_requests_per_connection);
+  if (ctx.cache.enabled && c.worker.shared().cache->global().strip_tag_headers)
+    info.drop_fields = c.worker.shared().cache->global().tag_headers;
   BodyFraming framing = choose_framing(resp, info);
   if (framing == BodyFraming::until_close) info.keep_alive = false;
-  build_client_response(rp, info, framing, c.scratch, ctx.rate_limit_headers());
+  build_client_response(rp, info, framing, c.scratch, response_fields(ctx));
   ctx.status = resp.status;
   ubuf.consume(c.response_head_size);
   c.gather.clear();
@@ -265,6 +235,7 @@ Task<bool> relay_response(ClientConnection& c, RequestContext& ctx, UpstreamConn
     auto r = rp.parse(ubuf.data(), ubuf.size());
     if (r.status == http::ParseStatus::error) co_return false;
     gather_body(c, rp.body_spans(), chunked);
+    if (ctx.cache.capturing) capture_body(ctx, rp.body_spans());
     bool done =
         r.status == http::ParseStatus::message_complete || r.status == http::ParseStatus::upgrade;
     if (done && chunked) c.gather.emplace_back(kLastChunk.data(), kLastChunk.size());
@@ -276,7 +247,10 @@ Task<bool> relay_response(ClientConnection& c, RequestContext& ctx, UpstreamConn
       c.gather.clear();
     }
     ubuf.consume(r.consumed);
-    if (done) break;
+    if (done) {
+      if (r.status == http::ParseStatus::message_complete) on_response_complete(c, ctx);
+      break;
+    }
     if (ubuf.writable() == 0) ubuf.compact();
     c.arm(Phase::transfer, server.send_timeout, &u.socket);
     auto [ec, n] = co_await u.socket.async_read_some(
@@ -284,6 +258,7 @@ Task<bool> relay_response(ClientConnection& c, RequestContext& ctx, UpstreamConn
     if (ec) {
       if (ec == asio::error::eof && rp.body_until_close() &&
           rp.finish().status == http::ParseStatus::message_complete) {
+        on_response_complete(c, ctx);
         if (chunked) {
           auto [wec, wn] =
               co_await asio::async_write(c.socket, asio::buffer(kLastChunk), use_nothrow);
@@ -335,6 +310,52 @@ Task<void> tunnel(ClientConnection& c, UpstreamConnection& u, Buffer& ubuf) {
 
 }  // namespace
 
+Task<HeadRead> read_upstream_head(Worker& w, http::Parser& rp, TcpSocket& socket, Buffer& ubuf,
+                                  bool head_request, size_t& head_size) {
+  rp.set_response_has_no_body(head_request);
+  const size_t max_capacity = w.config().server.limits.max_header_bytes + w.buffers().buffer_size();
+  if (!ubuf.allocated()) ubuf = w.buffers().take();
+  ubuf.clear();
+  rp.start_message(ubuf.data());
+  size_t parsed = 0;
+  bool any_bytes = false;
+  while (true) {
+    if (parsed < ubuf.size()) {
+      auto r = rp.parse(ubuf.data() + parsed, ubuf.size() - parsed);
+      parsed += r.consumed;
+      if (r.status == http::ParseStatus::head_complete) {
+        int status = rp.head().status;
+        if (status >= 200 || status == 101) {
+          head_size = parsed;
+          co_return HeadRead::ok;
+        }
+        // An interim 1xx: skip it and read the final response.
+        auto end = rp.parse(ubuf.data() + parsed, ubuf.size() - parsed);
+        parsed += end.consumed;
+        ubuf.consume(parsed);
+        parsed = 0;
+        rp.start_message(ubuf.data());
+        continue;
+      }
+      if (r.status == http::ParseStatus::error) co_return HeadRead::bad_response;
+    }
+    if (ubuf.writable() == 0) {
+      const char* before = ubuf.data();
+      ubuf.compact();
+      if (ubuf.writable() == 0) {
+        if (ubuf.capacity() >= max_capacity) co_return HeadRead::bad_response;
+        ubuf.reserve(std::min(max_capacity, ubuf.capacity() * 2));
+      }
+      if (ubuf.data() != before) rp.rebase(ubuf.data());
+    }
+    auto [ec, n] = co_await socket.async_read_some(asio::buffer(ubuf.write_ptr(), ubuf.writable()),
+                                                   use_nothrow);
+    if (ec) co_return any_bytes ? HeadRead::closed_in_head : HeadRead::closed_before_response;
+    any_bytes = true;
+    ubuf.commit(n);
+  }
+}
+
 Task<bool> forward(ClientConnection& c, RequestContext& ctx, const RouteConfig& route) {
   Worker& w = c.worker;
   auto& up = *w.shared().upstreams[route.upstream];
@@ -350,6 +371,10 @@ Task<bool> forward(ClientConnection& c, RequestContext& ctx, const RouteConfig& 
   info.host = ctx.host;
   info.client_ip = c.client_ip;
   info.upgrade = head.upgrade;
+  if (is_fill(ctx)) {
+    info.drop_conditionals = true;
+    info.extra_fields = ctx.cache.revalidation;
+  }
   build_upstream_request(c.parser, info, ctx.upstream_head);
 
   // The head is copied out; from here only the body (if any) is read from `in`.
@@ -462,6 +487,22 @@ Task<bool> forward(ClientConnection& c, RequestContext& ctx, const RouteConfig& 
         ctx.permit.record(Duration(head_latency));
     }
     ctx.upstream_name = state.name.c_str();
+    if (ctx.cache.enabled &&
+        on_response_head(c, ctx, ubuf, c.response_head_size) == HeadVerdict::serve_entry) {
+      // A 304 to a revalidation has no body: the connection stays reusable.
+      auto end = c.response_parser.parse(ubuf.data() + c.response_head_size,
+                                         ubuf.size() - c.response_head_size);
+      if (status == 304 && end.status == http::ParseStatus::message_complete &&
+          end.consumed == ubuf.size() - c.response_head_size &&
+          c.response_parser.head().keep_alive) {
+        ++conn->requests;
+        pool.give_back(std::move(conn), upstream::mono_ns());
+      }
+      w.buffers().give(std::move(ubuf));
+      c.disarm();
+      co_return co_await serve_entry(
+          c, ctx, status == 304 ? cache::CacheStatus::expired : cache::CacheStatus::stale);
+    }
     bool reusable = false;
     bool keep = co_await relay_response(c, ctx, *conn, ubuf, reusable);
     if (c.response_parser.head().status == 101 && head.upgrade && ctx.bytes_sent > 0) {
@@ -485,6 +526,8 @@ Task<bool> forward(ClientConnection& c, RequestContext& ctx, const RouteConfig& 
   c.disarm();
   if (failure == Failure::client_gone) co_return false;
   if (failure == Failure::none) failure = Failure::connect_refused;
+  if (bodyless && stale_on_error(c, ctx))
+    co_return co_await serve_entry(c, ctx, cache::CacheStatus::stale);
   int status = status_for(failure);
   LOG_ERROR("upstream %s: %s%s%s -> %d", up.config->name.c_str(), describe(failure),
             *ctx.upstream_name ? " at " : "", ctx.upstream_name, status);

@@ -5,12 +5,25 @@
 #include <asio/awaitable.hpp>
 
 #include "common/async.hpp"
+#include "common/buffer.hpp"
 #include "gateway/config.hpp"
 #include "gateway/pipeline.hpp"
 
 namespace sluice::gateway {
 
 class ClientConnection;
+class Worker;
+
+enum class HeadRead {
+  ok,                      // the final (or 101) response head; `head_size` bytes of `ubuf`
+  bad_response,            // unparseable or over the header limit
+  closed_before_response,  // the read failed (closed, reset, cancelled) before any byte
+  closed_in_head,          // ... after some bytes
+};
+// Reads an upstream response head into `ubuf` (taken from the worker's pool when empty),
+// skipping interim 1xx answers. Deadlines are the caller's: it cancels `socket`.
+Task<HeadRead> read_upstream_head(Worker& w, http::Parser& parser, TcpSocket& socket, Buffer& ubuf,
+                                  bool head_request, size_t& head_size);
 
 // Returns whether the client connection stays open.
 Task<bool> forward(ClientConnection& conn, RequestContext& ctx, const RouteConfig& route);

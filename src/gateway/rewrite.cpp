@@ -48,6 +48,12 @@ void append_number(std::string& out, uint64_t v) {
   out.append(buf, p);
 }
 
+bool dropped(std::span<const std::string> names, std::string_view field) {
+  for (const auto& n : names)
+    if (http::iequals(n, field)) return true;
+  return false;
+}
+
 }  // namespace
 
 void build_upstream_request(const http::Parser& request, const UpstreamRequest& info,
@@ -72,8 +78,12 @@ void build_upstream_request(const http::Parser& request, const UpstreamRequest& 
     }
     if (http::iequals(name, "upgrade")) upgrade = value;
     if (http::is_hop_by_hop(name) || connection.names(name)) continue;
+    if (info.drop_conditionals &&
+        (http::iequals(name, "if-none-match") || http::iequals(name, "if-modified-since")))
+      continue;
     append_header(out, name, value);
   }
+  out.append(info.extra_fields);
   out.append("X-Forwarded-For: ");
   if (forwarded_for) {
     for (const auto& h : head.headers)
@@ -132,6 +142,7 @@ void build_client_response(const http::Parser& response, const ClientResponse& i
       continue;
     }
     if (http::is_hop_by_hop(name) || connection.names(name)) continue;
+    if (dropped(info.drop_fields, name)) continue;
     append_header(out, name, value);
   }
   append_header(out, "Via", kVia);

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,10 @@ struct UpstreamRequest {
   std::string_view host;       // authority to send in Host
   std::string_view client_ip;  // appended to X-Forwarded-For
   bool upgrade = false;        // keep Connection: Upgrade and Upgrade
+  // A cache fill needs the full response: the client's If-None-Match and If-Modified-Since
+  // are left out (the client's conditional is answered from the stored entry).
+  bool drop_conditionals = false;
+  std::string_view extra_fields;  // complete "Name: value\r\n" lines, e.g. cache validators
 };
 
 // Serialises the request head for the upstream into `out` (cleared first).
@@ -33,7 +38,8 @@ enum class BodyFraming {
 struct ClientResponse {
   bool request_was_head = false;
   bool client_http10 = false;
-  bool keep_alive = true;  // the gateway intends to keep the client connection
+  bool keep_alive = true;                    // the gateway intends to keep the client connection
+  std::span<const std::string> drop_fields;  // e.g. the cache's tag headers
 };
 
 // Chooses the framing toward the client for this upstream response.

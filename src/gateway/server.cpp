@@ -10,6 +10,7 @@
 #include <memory>
 #include <thread>
 
+#include "cache/cache_admin.hpp"
 #include "common/log.hpp"
 #include "gateway/admin.hpp"
 #include "gateway/dashboard.hpp"
@@ -59,6 +60,17 @@ void register_health(AdminServer& admin, const SharedState& shared) {
   });
 }
 
+// Purges run here, on the admin thread: over millions of entries they take a while, and the
+// workers' loops never wait for them.
+void register_cache(AdminServer& admin, SharedState& shared) {
+  if (!shared.cache) return;
+  for (const char* path : {"/cache/stats", "/cache/invalidate", "/cache/tag", "/cache/clear"})
+    admin.handle("", path, [&shared](const AdminRequest& req) {
+      auto r = cache::handle_cache_admin(*shared.cache, req.method, req.path, req.query);
+      return AdminResponse{r->status, "application/json", r->body + "\n"};
+    });
+}
+
 }  // namespace
 
 int run_server(const GatewayConfig& config) {
@@ -100,6 +112,7 @@ int run_server(const GatewayConfig& config) {
     admin = std::make_unique<AdminServer>(*config.server.admin);
     register_health(*admin, shared);
     register_metrics(*admin, shared);
+    register_cache(*admin, shared);
     try {
       admin->start();
     } catch (const std::system_error& e) {

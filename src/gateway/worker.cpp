@@ -32,8 +32,14 @@ SharedState::SharedState(const GatewayConfig& cfg)
   }
   std::vector<std::string> route_labels;
   for (const auto& r : cfg.routes)
-    route_labels.push_back(r.host.empty() ? r.path : r.host + r.path);
+    route_labels.push_back(r.name);
   route_labels.push_back("none");
+  if (cfg.caching()) {
+    std::vector<cache::CacheRoute> cache_routes;
+    for (const auto& r : cfg.routes)
+      cache_routes.push_back({r.name, r.cache.value_or(cache::RouteCacheConfig{})});
+    cache = std::make_unique<cache::ResponseCache>(cfg.cache, std::move(cache_routes));
+  }
   http_metrics = std::make_unique<metrics::HttpMetrics>(metrics, route_labels);
   metrics::register_process_metrics(metrics);
 }
@@ -165,6 +171,8 @@ Task<void> Worker::tick_loop() {
       if (w->deadline_ns <= now) w->on_deadline();
       w = next;
     }
+    for (auto& p : pools_)
+      p->yield_to_waiters();
     if (now - last_sweep > 1'000'000'000) {
       for (auto& p : pools_)
         p->sweep(now);

@@ -11,6 +11,7 @@
 #include <memory>
 #include <vector>
 
+#include "cache/response_cache.hpp"
 #include "common/async.hpp"
 #include "common/buffer.hpp"
 #include "gateway/access_log.hpp"
@@ -40,6 +41,9 @@ struct SharedState {
   metrics::Registry metrics;
   // Route labels are the configured routes, then "none" for requests that matched no route.
   std::unique_ptr<metrics::HttpMetrics> http_metrics;
+  // One store for all workers (sharded, see cache/); null when no route caches. Its route ids
+  // are the gateway's route indexes.
+  std::unique_ptr<cache::ResponseCache> cache;
 };
 
 // Something with a deadline, checked by the worker's tick. Firing is repeated on every tick

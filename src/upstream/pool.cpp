@@ -72,6 +72,19 @@ void ConnectionPool::sweep(int64_t now) {
   }
 }
 
+void ConnectionPool::yield_to_waiters() {
+  for (size_t i = 0; i < idle_.size(); ++i) {
+    auto& list = idle_[i];
+    if (list.empty()) continue;
+    if (upstream_.endpoints[i]->slot_waiters.load(std::memory_order_relaxed) <= local_waiters_[i])
+      continue;
+    // Oldest first; each close frees a slot for the waiting worker.
+    size_t excess = local_open_[i] > fair_share_ ? local_open_[i] - fair_share_ : 0;
+    size_t n = std::min(excess, list.size());
+    if (n) list.erase(list.begin(), list.begin() + static_cast<std::ptrdiff_t>(n));
+  }
+}
+
 void ConnectionPool::close_idle() {
   for (auto& list : idle_)
     list.clear();

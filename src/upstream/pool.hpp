@@ -60,6 +60,10 @@ class ConnectionPool {
   void give_back(ConnectionPtr conn, int64_t now);
   // Closes idle connections past idle_timeout.
   void sweep(int64_t now);
+  // When another worker waits for a slot of an endpoint and this one holds more than its fair
+  // share, closes idle connections down to that share. give_back() does the same for busy
+  // workers; this covers a worker whose connections sit idle.
+  void yield_to_waiters();
   void close_idle();
 
   // A request of this worker is waiting for a slot on `endpoint` (for fairness across workers).

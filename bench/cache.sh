@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Response cache throughput: wrk -t1 -c64, one worker each, in front of the anchor nginx backend.
+#   hit:  sluice (route with cache = { ttl = "10m" }) against nginx proxy_cache, on one URL that
+#         is always a hit, alternating, twice each.
+#   miss: every request a new URL (so a miss, a fill and a store, with evictions once the cache
+#         is full) through a cached route, against the same route without a cache.
+# Prints req/s, p50, p99 and the ratios.
+# Usage: bench/cache.sh [BUILD_DIR]   (needs nginx, wrk; run on a quiet machine)
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+build="${1:-$here/build}"
+anchors="$here/../shared/anchors"
+duration="${BENCH_DURATION:-8s}"
+dir="$(mktemp -d)"
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$dir"; }
+trap cleanup EXIT
+
+for f in nginx-backend.conf nginx-proxy.conf; do sed "s#ANCHOR_DIR#$dir#g" "$anchors/$f" > "$dir/$f"; done
+mkdir -p "$dir/cache"
+gateway() {  # port cache-table-or-empty
+  cat <<TOML
+[server]
+listen = "127.0.0.1:$1"
+workers = 1
+[cache]
+max_memory = "64MB"
+[upstream.be]
+endpoints = ["127.0.0.1:9001"]
+max_connections = 64
+[[route]]
+path = "/"
+upstream = "be"
+$2
+TOML
+}
+gateway 8085 'cache = { ttl = "10m" }' > "$dir/cached.toml"
+gateway 8084 '' > "$dir/plain.toml"
+cat > "$dir/unique.lua" <<'LUA'
+local n = 0
+request = function() n = n + 1; return wrk.format(nil, "/m/" .. n) end
+LUA
+
+nginx -c "$dir/nginx-backend.conf" -g 'daemon off;' & pids+=($!)
+nginx -c "$dir/nginx-proxy.conf" -g 'daemon off;' & pids+=($!)
+"$build/sluice" serve --config "$dir/cached.toml" 2>"$dir/cached.err" & pids+=($!)
+"$build/sluice" serve --config "$dir/plain.toml" 2>"$dir/plain.err" & pids+=($!)
+sleep 1
+curl -s -o /dev/null http://127.0.0.1:8083/hot; curl -s -o /dev/null http://127.0.0.1:8085/hot
+
+run() {  # name url [wrk args...]
+  local name=$1 url=$2; shift 2
+  local out rps p50 p99
+  out=$(wrk -t1 -c64 -d"$duration" --latency "$@" "$url")
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
+  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+  printf '%-18s %10s req/s  p50 %8s  p99 %8s\n' "$name" "$rps" "$p50" "$p99"
+  echo "$name $rps" >> "$dir/results"
+}
+
+for round in 1 2; do
+  run nginx-cache-hit http://127.0.0.1:8083/hot
+  run sluice-cache-hit http://127.0.0.1:8085/hot
+done
+for round in 1 2; do
+  run sluice-no-cache http://127.0.0.1:8084/ -s "$dir/unique.lua"
+  run sluice-cache-miss http://127.0.0.1:8085/ -s "$dir/unique.lua"
+done
+curl -s http://127.0.0.1:8085/ >/dev/null
+awk '{rps[$1]+=$2; n[$1]++}
+  END {
+    h=rps["sluice-cache-hit"]/n["sluice-cache-hit"]; ng=rps["nginx-cache-hit"]/n["nginx-cache-hit"];
+    m=rps["sluice-cache-miss"]/n["sluice-cache-miss"]; p=rps["sluice-no-cache"]/n["sluice-no-cache"];
+    printf "\nhit: sluice %.0f req/s, nginx proxy_cache %.0f req/s: %.2fx\n", h, ng, h/ng;
+    printf "miss: cached route %.0f req/s, same route without cache %.0f req/s: %+.1f%%\n", m, p, (m/p-1)*100
+  }' "$dir/results"

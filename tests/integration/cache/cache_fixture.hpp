@@ -1,0 +1,78 @@
+// Shared set-up for cache tests: sluice with a cached route in front of nginx, which counts
+// every request that reached it in its access log.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "../gateway/gateway_fixture.hpp"
+
+namespace sluice::test {
+
+// nginx locations used by the cache tests.
+inline std::string cache_locations(const fs::path& files) {
+  return R"(
+    location /plain/ { return 200 "plain $uri $args\n"; }
+    location /maxage/ { add_header Cache-Control "max-age=1"; return 200 "maxage $uri\n"; }
+    location /nostore/ { add_header Cache-Control "no-store"; return 200 "nostore\n"; }
+    location /private/ { add_header Cache-Control "private"; return 200 "private\n"; }
+    location /cookie/ { add_header Set-Cookie "session=s1"; return 200 "cookie\n"; }
+    location /lang/ { return 200 "lang $http_accept_language\n"; }
+    location /tenant/ { return 200 "tenant $http_x_tenant\n"; }
+    location /whoami/ { return 200 "user $http_authorization $cookie_session\n"; }
+    location /tagged/ { add_header Surrogate-Key "product-42 list"; return 200 "tagged $uri\n"; }
+    location /api/ { return 200 "api $request_method $uri\n"; }
+    location /error/ { return 503 "down\n"; }
+    location /static/ { alias )" +
+         files.string() + R"(/; add_header Cache-Control "max-age=1"; }
+)";
+}
+
+struct CacheSetup {
+  TempDir files;
+  std::unique_ptr<Nginx> nginx;
+  GatewaySetup g;
+  std::unique_ptr<Sluice> gw;
+
+  // `cache` is the route's inline table; `more` adds sections (e.g. [cache]).
+  explicit CacheSetup(const std::string& cache, const std::string& more = "", int workers = 1) {
+    write_file(files / "file.txt", "static file v1\n");
+    NginxOptions o;
+    o.locations = cache_locations(files.path());
+    nginx = std::make_unique<Nginx>(o);
+    g.endpoints = {nginx->port()};
+    g.route_extra = "cache = " + cache + "\n";
+    g.more = more;
+    g.workers = workers;
+    gw = g.start();
+  }
+
+  std::optional<Response> get(const std::string& path,
+                              const std::vector<std::string>& headers = {}) {
+    return http_request(g.port, "GET", path, "", headers);
+  }
+  // How many requests for exactly `uri` reached nginx.
+  int backend_hits(const std::string& uri) {
+    auto lines = nginx->access_log();
+    return static_cast<int>(std::count_if(lines.begin(), lines.end(), [&](const std::string& l) {
+      auto sp = l.find(' ');
+      auto sp2 = l.find(' ', sp + 1);
+      auto sp3 = l.find(' ', sp2 + 1);
+      return l.substr(sp2 + 1, sp3 - sp2 - 1) == uri;
+    }));
+  }
+  std::optional<Response> admin(const std::string& method, const std::string& path) {
+    return http_request(g.admin_port, method, path);
+  }
+};
+
+inline std::string x_cache(const std::optional<Response>& r) {
+  return r ? r->header("X-Cache") : "no response";
+}
+
+}  // namespace sluice::test
