@@ -250,6 +250,8 @@ Task<bool> serve_entry(ClientConnection& conn, RequestContext& ctx, CacheStatus 
   auto [ec, n] = co_await asio::async_write(conn.socket, parts, use_nothrow);
   conn.disarm();
   ctx.bytes_sent += n;
+  conn.worker.metrics().add(conn.worker.shared().gateway_metrics->cache_served_bytes(ctx.route),
+                            buffers.body.size());
   co_return !ec && keep;
 }
 

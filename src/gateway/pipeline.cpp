@@ -129,19 +129,23 @@ Task<bool> run_phases(ClientConnection& conn, RequestContext& ctx) {
 
   // 7. route cap
   ctx.route_slot = policies.concurrency.try_acquire();
-  if (!ctx.route_slot)
+  if (!ctx.route_slot) {
+    w.metrics().add(shared.gateway_metrics->shed(ctx.route));
     co_return co_await reply_locally(conn, ctx, policies.shed_status,
                                      "route at its concurrency limit\n",
                                      shed_headers(ctx, 1, conn.shed_scratch));
+  }
 
   // 8. admission
   limits::ConcurrencyGate& gate = shared.upstream_policies[route.upstream]->gate;
   limits::Admission admission =
       co_await gate.acquire(policies.traffic_class, limits::steady_now() + route.timeout);
-  if (!admission.admitted())
+  if (!admission.admitted()) {
+    w.metrics().add(shared.gateway_metrics->shed(ctx.route));
     co_return co_await reply_locally(
         conn, ctx, policies.shed_status, "upstream overloaded\n",
         shed_headers(ctx, admission.retry_after_seconds, conn.shed_scratch));
+  }
   ctx.permit = std::move(admission.permit);
 
   // 9. forward

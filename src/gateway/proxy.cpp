@@ -110,6 +110,12 @@ void gather_body(ClientConnection& c, std::span<const std::string_view> spans, b
   }
 }
 
+void count_retry(Worker& w, size_t upstream, int endpoint) {
+  ++w.counters().upstream_retries;
+  const auto& m = *w.shared().gateway_metrics;
+  w.metrics().add(m.upstreams().retries(m.endpoint(upstream, static_cast<size_t>(endpoint))));
+}
+
 Task<ConnectionPtr> connect_new(ClientConnection& c, upstream::ConnectionPool& pool, size_t ep,
                                 Failure& why) {
   const auto& cfg = *pool.upstream().config;
@@ -438,7 +444,7 @@ Task<bool> forward(ClientConnection& c, RequestContext& ctx, const RouteConfig& 
       // The backend closed a kept-alive connection as we used it: once more, on a new one.
       retried = true;
       fresh_endpoint = ep;
-      ++w.counters().upstream_retries;
+      count_retry(w, route.upstream, ep);
       continue;
     }
     if (f != Failure::none) {
@@ -451,7 +457,7 @@ Task<bool> forward(ClientConnection& c, RequestContext& ctx, const RouteConfig& 
         next_endpoint = retry_target(ep, limits::AttemptFailure::reset, 0);
         if (next_endpoint >= 0) {
           ++retries_done;
-          ++w.counters().upstream_retries;
+          count_retry(w, route.upstream, next_endpoint);
           co_await retry_pause(w, policies.retry, retries_done);
           continue;
         }
@@ -461,6 +467,8 @@ Task<bool> forward(ClientConnection& c, RequestContext& ctx, const RouteConfig& 
       break;
     }
     const int status = c.response_parser.head().status;
+    const size_t metric_ep = w.shared().gateway_metrics->endpoint(route.upstream, ep);
+    w.metrics().add(w.shared().gateway_metrics->upstreams().requests(metric_ep));
     state.mark_up();
     state.requests.fetch_add(1, std::memory_order_relaxed);
     const int64_t head_latency = upstream::mono_ns() - sent_at;
@@ -475,7 +483,7 @@ Task<bool> forward(ClientConnection& c, RequestContext& ctx, const RouteConfig& 
         // The answer is dropped unread, so its connection cannot be reused.
         conn.reset();
         ++retries_done;
-        ++w.counters().upstream_retries;
+        count_retry(w, route.upstream, next_endpoint);
         co_await retry_pause(w, policies.retry, retries_done);
         continue;
       }
@@ -505,6 +513,8 @@ Task<bool> forward(ClientConnection& c, RequestContext& ctx, const RouteConfig& 
     }
     bool reusable = false;
     bool keep = co_await relay_response(c, ctx, *conn, ubuf, reusable);
+    w.metrics().observe(w.shared().gateway_metrics->upstreams().latency(metric_ep),
+                        static_cast<double>(upstream::mono_ns() - sent_at) / 1e9);
     if (c.response_parser.head().status == 101 && head.upgrade && ctx.bytes_sent > 0) {
       // A tunnel may last for hours: it no longer counts against the admission limits.
       ctx.permit.release();

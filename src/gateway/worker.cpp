@@ -42,6 +42,7 @@ SharedState::SharedState(const GatewayConfig& cfg)
   }
   http_metrics = std::make_unique<metrics::HttpMetrics>(metrics, route_labels);
   metrics::register_process_metrics(metrics);
+  gateway_metrics = std::make_unique<GatewayMetrics>(*this);
 }
 
 Worker::Worker(SharedState& shared, size_t index)
@@ -157,6 +158,19 @@ void Worker::remove_connection(ClientConnection* c) {
   }
 }
 
+void Worker::publish_connection_gauges(size_t u) {
+  const auto& ids = shared_.gateway_metrics->upstreams();
+  const upstream::ConnectionPool& pool = *pools_[u];
+  for (size_t ep = 0; ep < pool.upstream().endpoints.size(); ++ep) {
+    size_t flat = shared_.gateway_metrics->endpoint(u, ep);
+    size_t idle = pool.idle_count(ep);
+    metrics_->set(ids.connections(flat, metrics::ConnectionState::idle),
+                  static_cast<int64_t>(idle));
+    metrics_->set(ids.connections(flat, metrics::ConnectionState::active),
+                  static_cast<int64_t>(pool.open_count(ep) - idle));
+  }
+}
+
 // Deadlines, idle-pool sweeps and log flushes on one timer, so the request path only stores
 // a deadline value instead of arming a timer per operation.
 Task<void> Worker::tick_loop() {
@@ -171,8 +185,10 @@ Task<void> Worker::tick_loop() {
       if (w->deadline_ns <= now) w->on_deadline();
       w = next;
     }
-    for (auto& p : pools_)
-      p->yield_to_waiters();
+    for (size_t u = 0; u < pools_.size(); ++u) {
+      pools_[u]->yield_to_waiters();
+      publish_connection_gauges(u);
+    }
     if (now - last_sweep > 1'000'000'000) {
       for (auto& p : pools_)
         p->sweep(now);

@@ -16,6 +16,7 @@
 #include "common/buffer.hpp"
 #include "gateway/access_log.hpp"
 #include "gateway/config.hpp"
+#include "gateway/gateway_metrics.hpp"
 #include "gateway/router.hpp"
 #include "limits/admission.hpp"
 #include "limits/gcra.hpp"
@@ -44,6 +45,7 @@ struct SharedState {
   // One store for all workers (sharded, see cache/); null when no route caches. Its route ids
   // are the gateway's route indexes.
   std::unique_ptr<cache::ResponseCache> cache;
+  std::unique_ptr<GatewayMetrics> gateway_metrics;  // upstream, cache and admission families
 };
 
 // Something with a deadline, checked by the worker's tick. Firing is repeated on every tick
@@ -107,6 +109,8 @@ class Worker {
  private:
   Task<void> accept_loop(TcpAcceptor& acceptor);
   Task<void> tick_loop();
+  // This worker's connections per endpoint, as gauges (read at scrape time, summed).
+  void publish_connection_gauges(size_t upstream);
   void begin_drain();
 
   SharedState& shared_;

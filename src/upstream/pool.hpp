@@ -71,7 +71,11 @@ class ConnectionPool {
   void remove_waiter(size_t endpoint);
 
   UpstreamState& upstream() { return upstream_; }
+  const UpstreamState& upstream() const { return upstream_; }
   size_t idle_count() const;
+  size_t idle_count(size_t endpoint) const { return idle_[endpoint].size(); }
+  // This worker's open connections to the endpoint, idle or in use.
+  size_t open_count(size_t endpoint) const { return local_open_[endpoint]; }
 
  private:
   asio::io_context& io_;

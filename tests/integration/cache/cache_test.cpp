@@ -234,3 +234,22 @@ TEST(Cache, StaleIfErrorCoversFailuresAnd5xx) {
   ASSERT_TRUE(uncached);
   EXPECT_EQ(uncached->status, 502);
 }
+
+TEST(Cache, MetricsCountLookupsAndServedBytes) {
+  CacheSetup s(R"({ ttl = "1m" })");
+  auto a = s.get("/plain/m");
+  for (int i = 0; i < 3; ++i)
+    s.get("/plain/m");
+  auto m = s.admin("GET", "/metrics");
+  ASSERT_TRUE(a && m);
+  const std::string& t = m->body;
+  auto has = [&](const std::string& line) {
+    EXPECT_NE(t.find("\n" + line + "\n"), std::string::npos) << line << "\n" << t;
+  };
+  has("sluice_cache_lookups_total{route=\"/\",result=\"hit\"} 3");
+  has("sluice_cache_lookups_total{route=\"/\",result=\"miss\"} 1");
+  has("sluice_cache_lookups_total{route=\"/\",result=\"stale\"} 0");
+  has("sluice_cache_served_bytes_total{route=\"/\"} " + std::to_string(3 * a->body.size()));
+  has("sluice_cache_evictions_total 0");
+  EXPECT_NE(t.find("\nsluice_cache_stored_bytes "), std::string::npos);
+}
