@@ -1,6 +1,7 @@
 #include "gateway/client_connection.hpp"
 #include "common/async.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include <asio/experimental/as_tuple.hpp>
@@ -43,7 +44,7 @@ ClientConnection::~ClientConnection() {
 void ClientConnection::arm(Phase phase, Duration timeout, TcpSocket* upstream) {
   phase_ = phase;
   timed_out_ = false;
-  deadline_ns = upstream::mono_ns() + timeout.count();
+  deadline_ns = std::min(upstream::mono_ns() + timeout.count(), request_deadline_ns);
   upstream_socket_ = upstream;
 }
 

@@ -53,6 +53,7 @@ class ClientConnection : public Watched, public std::enable_shared_from_this<Cli
   size_t head_size = 0;            // bytes of the current request's head at the front of `in`
   size_t response_head_size = 0;   // bytes of the upstream response head in its buffer
   uint32_t requests_served = 0;
+  int64_t request_deadline_ns = INT64_MAX;  // a route's total_timeout caps every phase
   RequestContext request;
   http::Parser response_parser;  // for the upstream's answers, reused
   std::vector<asio::const_buffer> gather;

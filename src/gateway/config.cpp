@@ -105,6 +105,9 @@ void parse_route(const toml::table& t, size_t index, GatewayConfig& cfg,
     r.error("upstream", "is required");
   }
   if (auto v = r.duration("timeout")) route.timeout = *v;
+  if (auto v = r.duration("connect_timeout")) route.connect_timeout = *v;
+  if (auto v = r.duration("idle_timeout")) route.idle_timeout = *v;
+  if (auto v = r.duration("total_timeout")) route.total_timeout = *v;
   if (auto v = r.size("max_body_size")) route.max_body_size = *v;
   const toml::node* priority = t.get("priority");
   route.traffic = limits::read_route_limits(r);

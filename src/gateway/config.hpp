@@ -37,8 +37,11 @@ struct RouteConfig {
   std::vector<llhttp_method_t> methods;  // empty = any
   std::string host;                      // empty = any
   std::string upstream_name;
-  size_t upstream = 0;  // index into GatewayConfig::upstreams
-  Duration timeout = std::chrono::seconds(30);
+  size_t upstream = 0;                          // index into GatewayConfig::upstreams
+  Duration timeout = std::chrono::seconds(30);  // until the full response head
+  std::optional<Duration> connect_timeout;      // overrides the upstream's
+  std::optional<Duration> idle_timeout;         // inactivity while bodies stream; send_timeout
+  std::optional<Duration> total_timeout;        // the whole exchange, from the request's head
   uint64_t max_body_size = 100ull << 20;
   limits::RouteLimitsConfig traffic;  // rate limits, max_concurrent, priority, shed_status
   size_t traffic_class = 0;           // index of `priority` among the upstream's classes

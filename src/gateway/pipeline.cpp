@@ -167,6 +167,7 @@ Task<bool> handle_request(ClientConnection& conn) {
   ctx.permit.release();
   ctx.route_slot = {};
   ctx.cache.reset();
+  conn.request_deadline_ns = INT64_MAX;
   // 10. account
   account(conn, ctx);
   co_return keep;

@@ -116,14 +116,20 @@ void count_retry(Worker& w, size_t upstream, int endpoint) {
   w.metrics().add(m.upstreams().retries(m.endpoint(upstream, static_cast<size_t>(endpoint))));
 }
 
+// Inactivity allowed while a body streams either way: the route's idle_timeout or send_timeout.
+Duration idle_timeout(const ClientConnection& c, const RouteConfig& route) {
+  return route.idle_timeout.value_or(c.worker.config().server.send_timeout);
+}
+
 Task<ConnectionPtr> connect_new(ClientConnection& c, upstream::ConnectionPool& pool, size_t ep,
-                                Failure& why) {
+                                const RouteConfig& route, Failure& why) {
   const auto& cfg = *pool.upstream().config;
+  const Duration connect_timeout = route.connect_timeout.value_or(cfg.connect_timeout);
   auto& state = *pool.upstream().endpoints[ep];
   ConnectionPtr conn = pool.open(ep);
   if (!conn) {
     // At the endpoint's cap: wait for a slot (or an idle connection) until the connect deadline.
-    int64_t deadline = upstream::mono_ns() + cfg.connect_timeout.count();
+    int64_t deadline = upstream::mono_ns() + connect_timeout.count();
     pool.add_waiter(ep);
     SteadyTimer timer(c.worker.io());
     while (!conn) {
@@ -142,7 +148,7 @@ Task<ConnectionPtr> connect_new(ClientConnection& c, upstream::ConnectionPool& p
     }
     if (conn->requests > 0) co_return conn;
   }
-  c.arm(Phase::connect, cfg.connect_timeout, &conn->socket);
+  c.arm(Phase::connect, connect_timeout, &conn->socket);
   auto [ec] = co_await conn->socket.async_connect(state.address.endpoint, use_nothrow);
   if (ec) {
     why = c.timed_out() ? Failure::connect_timeout : Failure::connect_refused;
@@ -155,11 +161,11 @@ Task<ConnectionPtr> connect_new(ClientConnection& c, upstream::ConnectionPool& p
 
 Task<Failure> send_request(ClientConnection& c, RequestContext& ctx, UpstreamConnection& u,
                            const RouteConfig& route, bool bodyless) {
-  const auto& server = c.worker.config().server;
+  const Duration idle = idle_timeout(c, route);
   c.gather.clear();
   c.gather.emplace_back(ctx.upstream_head.data(), ctx.upstream_head.size());
   if (bodyless) {
-    c.arm(Phase::transfer, server.send_timeout, &u.socket);
+    c.arm(Phase::transfer, idle, &u.socket);
     auto [ec, n] = co_await asio::async_write(u.socket, c.gather, use_nothrow);
     co_return ec ? Failure::upstream_io : Failure::none;
   }
@@ -181,14 +187,14 @@ Task<Failure> send_request(ClientConnection& c, RequestContext& ctx, UpstreamCon
     bool done = r.status == http::ParseStatus::message_complete;
     if (done && head.chunked) c.gather.emplace_back(kLastChunk.data(), kLastChunk.size());
     if (!c.gather.empty()) {
-      c.arm(Phase::transfer, server.send_timeout, &u.socket);
+      c.arm(Phase::transfer, idle, &u.socket);
       auto [ec, n] = co_await asio::async_write(u.socket, c.gather, use_nothrow);
       if (ec) co_return Failure::upstream_io;
       c.gather.clear();
     }
     c.in.consume(r.consumed);
     if (done) co_return Failure::none;
-    c.arm(Phase::body, server.send_timeout);
+    c.arm(Phase::body, idle);
     if (co_await c.read_more(read_cap) == 0) co_return Failure::client_gone;
   }
 }
@@ -217,6 +223,7 @@ Task<Failure> read_response_head(ClientConnection& c, UpstreamConnection& u,
 Task<bool> relay_response(ClientConnection& c, RequestContext& ctx, UpstreamConnection& u,
                           Buffer& ubuf, bool& reusable) {
   const auto& server = c.worker.config().server;
+  const Duration idle = idle_timeout(c, c.worker.config().routes[ctx.route]);
   auto& rp = c.response_parser;
   const auto& req = c.parser.head();
   const auto& resp = rp.head();
@@ -246,7 +253,7 @@ Task<bool> relay_response(ClientConnection& c, RequestContext& ctx, UpstreamConn
         r.status == http::ParseStatus::message_complete || r.status == http::ParseStatus::upgrade;
     if (done && chunked) c.gather.emplace_back(kLastChunk.data(), kLastChunk.size());
     if (!c.gather.empty()) {
-      c.arm(Phase::transfer, server.send_timeout, &u.socket);
+      c.arm(Phase::transfer, idle, &u.socket);
       auto [ec, n] = co_await asio::async_write(c.socket, c.gather, use_nothrow);
       if (ec) co_return false;
       ctx.bytes_sent += n;
@@ -258,7 +265,7 @@ Task<bool> relay_response(ClientConnection& c, RequestContext& ctx, UpstreamConn
       break;
     }
     if (ubuf.writable() == 0) ubuf.compact();
-    c.arm(Phase::transfer, server.send_timeout, &u.socket);
+    c.arm(Phase::transfer, idle, &u.socket);
     auto [ec, n] = co_await u.socket.async_read_some(
         asio::buffer(ubuf.write_ptr(), ubuf.writable()), use_nothrow);
     if (ec) {
@@ -368,6 +375,7 @@ Task<bool> forward(ClientConnection& c, RequestContext& ctx, const RouteConfig& 
   auto& pool = w.pool(route.upstream);
   auto& balancer = w.balancer(route.upstream);
   const auto& head = c.parser.head();
+  if (route.total_timeout) c.request_deadline_ns = ctx.start_ns + route.total_timeout->count();
 
   ctx.forward_target = ctx.target.path;
   if (ctx.target.has_query) ctx.forward_target.append("?").append(ctx.target.query);
@@ -422,7 +430,7 @@ Task<bool> forward(ClientConnection& c, RequestContext& ctx, const RouteConfig& 
     auto& state = *up.endpoints[ep];
     if (!conn) {
       Failure why = Failure::none;
-      conn = co_await connect_new(c, pool, ep, why);
+      conn = co_await connect_new(c, pool, ep, route, why);
       if (!conn) {
         failure = why;
         if (why != Failure::slots_exhausted) {

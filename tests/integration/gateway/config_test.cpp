@@ -25,11 +25,25 @@ TEST(ConfigCli, CheckReportsEveryProblemWithPosition) {
 }
 
 TEST(ConfigCli, CheckAcceptsTheExamples) {
-  for (const char* example : {"gateway.toml"}) {
+  for (const char* example : {"gateway.toml", "cache.toml"}) {
     auto path = std::string(SLUICE_SOURCE_DIR) + "/examples/" + example;
     auto r = run_command({SLUICE_BINARY, "check", "--config", path});
     EXPECT_EQ(r.status, 0) << path << "\n" << r.err;
   }
+}
+
+TEST(ConfigCli, CacheKeysAreChecked) {
+  TempDir dir;
+  write_file(dir / "bad.toml",
+             "[cache]\nmax_memory = \"10KB\"\n[upstream.app]\nendpoints = [\"127.0.0.1:9001\"]\n"
+             "[[route]]\nupstream = \"app\"\ncache = { tl = \"1m\" }\n[[route]]\npath = \"/b\"\n"
+             "upstream = \"app\"\ncache = { ttl = \"1m\", key = \"{nope}\" }\n");
+  auto file = (dir / "bad.toml").string();
+  auto r = run_command({SLUICE_BINARY, "check", "--config", file});
+  EXPECT_EQ(r.status, 2);
+  for (const std::string& want : {file + ":2:14: cache.max_memory",
+                                  file + ":7:11: unknown key \"route[0].cache.tl\"", file + ":11:"})
+    EXPECT_NE(r.err.find(want), std::string::npos) << "missing: " << want << "\n" << r.err;
 }
 
 TEST(ConfigCli, SyntaxErrorsAndMissingFiles) {
