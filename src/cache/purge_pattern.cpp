@@ -1,5 +1,7 @@
 #include "cache/purge_pattern.hpp"
 
+#include "cache/cache_key.hpp"
+
 #include <charconv>
 
 namespace sluice::cache {
@@ -69,37 +71,47 @@ std::optional<InvalidationTemplate> InvalidationTemplate::parse(std::string_view
     }
     std::string_view var = text.substr(i + 1, close - i - 1);
     int segment = 0;
+    std::string name;
     if (var == "path") {
       segment = -1;
+    } else if (var.starts_with("query:") && var.size() > 6) {
+      segment = -2;
+      name = std::string(var.substr(6));
     } else {
       auto [ptr, ec] = std::from_chars(var.data(), var.data() + var.size(), segment);
       if (ec != std::errc() || ptr != var.data() + var.size() || segment < 1 || segment > 64) {
         error = "unknown variable {" + std::string(var) +
-                "} in invalidate pattern (expected {path} or a segment number such as {3})";
+                "} in invalidate pattern (expected {path}, a segment number such as {3}, or "
+                "{query:NAME})";
         return std::nullopt;
       }
     }
     if (!literal.empty()) t.parts_.push_back({0, std::move(literal)});
     literal.clear();
-    t.parts_.push_back({segment, {}});
+    t.parts_.push_back({segment, std::move(name)});
     i = close + 1;
   }
   if (!literal.empty()) t.parts_.push_back({0, std::move(literal)});
   return t;
 }
 
-std::optional<std::string> InvalidationTemplate::expand(std::string_view path) const {
+std::optional<std::string> InvalidationTemplate::expand(std::string_view path,
+                                                        std::string_view query) const {
   std::string out;
   for (const Part& p : parts_) {
+    std::optional<std::string_view> value;
     if (p.segment == 0) {
       out += p.literal;
-    } else if (p.segment < 0) {
-      out += path;
-    } else {
-      auto seg = path_segment(path, p.segment);
-      if (!seg) return std::nullopt;
-      out += *seg;
+      continue;
     }
+    if (p.segment == -1)
+      value = path;
+    else if (p.segment == -2)
+      value = find_query_param(query, p.literal);
+    else
+      value = path_segment(path, p.segment);
+    if (!value || value->find('*') != std::string_view::npos) return std::nullopt;
+    out += *value;
   }
   return out;
 }

@@ -34,12 +34,14 @@ class PurgePattern {
 class InvalidationTemplate {
  public:
   static std::optional<InvalidationTemplate> parse(std::string_view text, std::string& error);
-  std::optional<std::string> expand(std::string_view path) const;
+  // nullopt when a named segment or query parameter is missing, or a substituted value holds
+  // a '*' (a client must not widen the purge).
+  std::optional<std::string> expand(std::string_view path, std::string_view query = {}) const;
   const std::string& text() const { return text_; }
 
  private:
   struct Part {
-    int segment;  // 0: literal, -1: whole path, N: segment N
+    int segment;  // 0: literal, -1: whole path, -2: query parameter `literal`, N: segment N
     std::string literal;
   };
   std::vector<Part> parts_;

@@ -214,7 +214,7 @@ void ResponseCache::invalidate_after_unsafe(RouteId route, const RequestView& re
   patterns.emplace_back(std::string(req.path));
   patterns.emplace_back(std::string(req.path) + "?*");
   for (const InvalidationTemplate& t : routes_[route].config.invalidate)
-    if (auto pattern = t.expand(req.path)) patterns.emplace_back(std::move(*pattern));
+    if (auto pattern = t.expand(req.path, req.query)) patterns.emplace_back(std::move(*pattern));
   store_.purge_soon(std::move(patterns));
 }
 

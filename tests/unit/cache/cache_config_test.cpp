@@ -63,6 +63,12 @@ TEST(RouteCacheConfig, ReadsEveryKey) {
   EXPECT_EQ(c->coalesce_timeout, std::chrono::seconds(2));
   ASSERT_EQ(c->invalidate.size(), 2u);
   EXPECT_EQ(*c->invalidate[1].expand("/api/projects/42"), "/api/projects/42*");
+  std::string error;
+  auto by_query = cache::InvalidationTemplate::parse("/api/items/{query:item}", error);
+  ASSERT_TRUE(by_query) << error;
+  EXPECT_EQ(*by_query->expand("/api/orders", "qty=2&item=17"), "/api/items/17");
+  EXPECT_FALSE(by_query->expand("/api/orders", "qty=2"));
+  EXPECT_FALSE(by_query->expand("/api/orders", "item=*"));  // no widening by the client
 }
 
 TEST(RouteCacheConfig, ErrorsPointAtTheValue) {
