@@ -287,7 +287,7 @@ std::shared_ptr<CachedResponse> build_entry(const RequestView& req, const Respon
 
   // The head is written straight into the entry's buffer, sized for head and body at once.
   std::string& head = e->data;
-  size_t head_estimate = 64;
+  size_t head_estimate = 128;  // status line, Date, Content-Length
   for (const HeaderView& h : resp.headers)
     head_estimate += h.name.size() + h.value.size() + 4;
   head.reserve(head_estimate + body.size());
@@ -301,6 +301,7 @@ std::shared_ptr<CachedResponse> build_entry(const RequestView& req, const Respon
   head += ' ';
   head += reason;
   head += "\r\n";
+  e->not_modified.reserve(head_estimate);
   e->not_modified = "HTTP/1.1 304 Not Modified\r\n";
   for (const HeaderView& h : resp.headers) {
     if (dropped_from_stored_head(h.name) || listed_in_connection(h.name, resp.headers)) continue;
@@ -350,8 +351,9 @@ std::shared_ptr<CachedResponse> build_entry(const RequestView& req, const Respon
   }
   e->head_size = static_cast<uint32_t>(head.size());
   if (!e->head_only) e->data += body;
-  if (e->data.capacity() > e->data.size() + 64) e->data.shrink_to_fit();
-  e->not_modified.shrink_to_fit();
+  // The estimate is close: copying the entry again to save a few bytes is not worth it.
+  if (e->data.capacity() > e->data.size() + 256) e->data.shrink_to_fit();
+  if (e->not_modified.capacity() > e->not_modified.size() + 256) e->not_modified.shrink_to_fit();
   e->target = std::string(req.path);
   if (!req.query.empty()) {
     e->target += '?';

@@ -65,7 +65,24 @@ std::optional<int64_t> to_unix(int year, int month, int day, int h, int m, int s
 
 }  // namespace
 
+std::optional<int64_t> parse_http_date_uncached(std::string_view text);
+
 std::optional<int64_t> parse_http_date(std::string_view text) {
+  // Responses of the same second carry the same Date: remember the last one parsed.
+  thread_local char last_text[40];
+  thread_local size_t last_size = 0;
+  thread_local std::optional<int64_t> last_value;
+  if (text.size() == last_size && text == std::string_view(last_text, last_size)) return last_value;
+  std::optional<int64_t> value = parse_http_date_uncached(text);
+  if (text.size() <= sizeof last_text) {
+    std::memcpy(last_text, text.data(), text.size());
+    last_size = text.size();
+    last_value = value;
+  }
+  return value;
+}
+
+std::optional<int64_t> parse_http_date_uncached(std::string_view text) {
   Cursor c{text};
   size_t comma = text.find(',');
   int day = 0, month = 0, year = 0, h = 0, m = 0, s = 0;
