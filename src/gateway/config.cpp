@@ -56,6 +56,7 @@ void parse_server(const toml::table& t, ServerConfig& s, config::Diagnostics& di
       s.limits.max_request_line = static_cast<uint32_t>(*v);
   }
   if (auto v = r.string("access_log")) s.access_log = *v;
+  if (auto v = r.duration("slow_request_threshold")) s.slow_request_threshold = *v;
   if (auto v = r.choice("log_level", {"debug", "info", "warn", "error"})) s.log_level = *v;
   s.traffic = limits::read_server_limits(r);
   r.finish();

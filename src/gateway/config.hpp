@@ -28,6 +28,8 @@ struct ServerConfig {
   http::Limits limits;
   std::string access_log;  // path; empty = off
   std::string log_level = "info";
+  // Requests slower than this are logged with where their time went; none = off.
+  std::optional<Duration> slow_request_threshold;
   limits::ServerLimitsConfig traffic;  // trusted_proxies, rate_limit_keys
 };
 

@@ -51,6 +51,22 @@ std::string_view shed_headers(RequestContext& ctx, uint32_t retry_after, std::st
   return out;
 }
 
+// The slow-request log: one line saying where the time of a request above the threshold went.
+void log_if_slow(ClientConnection& conn, const RequestContext& ctx, int64_t duration_ns) {
+  const auto& threshold = conn.worker.config().server.slow_request_threshold;
+  if (!threshold || duration_ns < threshold->count()) return;
+  const auto& head = conn.parser.head();
+  auto ms = [](int64_t ns) { return static_cast<double>(ns) / 1e6; };
+  LOG_WARN(
+      "slow request: %s %s%s -> %d in %.1f ms (queue %.1f ms, connect %.1f ms, upstream %.1f ms, "
+      "transfer %.1f ms) route %s upstream %s client %s",
+      conn.parser.head_done() ? llhttp_method_name(head.method) : "-", ctx.host.c_str(),
+      ctx.target.path.c_str(), ctx.status, ms(duration_ns), ms(ctx.timing.queue_ns),
+      ms(ctx.timing.connect_ns), ms(ctx.timing.upstream_ns), ms(ctx.timing.transfer_ns),
+      ctx.route >= 0 ? conn.worker.config().routes[ctx.route].name.c_str() : "-",
+      *ctx.upstream_name ? ctx.upstream_name : "-", conn.client_ip.c_str());
+}
+
 }  // namespace
 
 void account(ClientConnection& conn, RequestContext& ctx) {
@@ -62,6 +78,7 @@ void account(ClientConnection& conn, RequestContext& ctx) {
   const size_t route_label =
       ctx.route >= 0 ? static_cast<size_t>(ctx.route) : w.config().routes.size();
   w.shared().http_metrics->record(w.metrics(), route_label, ctx.status, duration_ns / 1e9);
+  if (ctx.timing.on) log_if_slow(conn, ctx, duration_ns);
   AccessLog& log = w.access_log();
   if (!log.enabled()) return;
   const auto& head = conn.parser.head();
@@ -138,8 +155,10 @@ Task<bool> run_phases(ClientConnection& conn, RequestContext& ctx) {
 
   // 8. admission
   limits::ConcurrencyGate& gate = shared.upstream_policies[route.upstream]->gate;
+  int64_t mark = ctx.timing.on ? upstream::mono_ns() : 0;
   limits::Admission admission =
       co_await gate.acquire(policies.traffic_class, limits::steady_now() + route.timeout);
+  ctx.timing.lap(ctx.timing.queue_ns, mark);
   if (!admission.admitted()) {
     w.metrics().add(shared.gateway_metrics->shed(ctx.route));
     co_return co_await reply_locally(
@@ -163,6 +182,8 @@ Task<bool> handle_request(ClientConnection& conn) {
   ctx.upstream_name = "";
   ctx.rate_headers_size = 0;
   ctx.x_cache = {};
+  ctx.timing = {};
+  ctx.timing.on = conn.worker.config().server.slow_request_threshold.has_value();
   bool keep = co_await run_phases(conn, ctx);
   ctx.permit.release();
   ctx.route_slot = {};

@@ -11,6 +11,7 @@
 #include "gateway/router.hpp"
 #include "http/parser.hpp"
 #include "limits/concurrency.hpp"
+#include "upstream/endpoint.hpp"
 
 namespace sluice::gateway {
 
@@ -27,6 +28,21 @@ struct RequestContext {
   int status = 0;
   uint64_t bytes_sent = 0;
   const char* upstream_name = "";
+  // Where the time went, kept only when the slow-request log is on.
+  struct Timing {
+    bool on = false;
+    int64_t queue_ns = 0;     // waiting for admission
+    int64_t connect_ns = 0;   // connecting, or waiting for a connection slot
+    int64_t upstream_ns = 0;  // sending the request until the response head arrived
+    int64_t transfer_ns = 0;  // relaying the response body
+    // Adds the time since `*mark` to `field` and moves the mark; no-op when off.
+    void lap(int64_t& field, int64_t& mark) {
+      if (!on) return;
+      int64_t now = upstream::mono_ns();
+      field += now - mark;
+      mark = now;
+    }
+  } timing;
   // Traffic control: held until the response is done, then released.
   limits::RouteConcurrency::Slot route_slot;
   limits::Permit permit;

@@ -430,7 +430,9 @@ Task<bool> forward(ClientConnection& c, RequestContext& ctx, const RouteConfig& 
     auto& state = *up.endpoints[ep];
     if (!conn) {
       Failure why = Failure::none;
+      int64_t mark = ctx.timing.on ? upstream::mono_ns() : 0;
       conn = co_await connect_new(c, pool, ep, route, why);
+      ctx.timing.lap(ctx.timing.connect_ns, mark);
       if (!conn) {
         failure = why;
         if (why != Failure::slots_exhausted) {
@@ -446,8 +448,10 @@ Task<bool> forward(ClientConnection& c, RequestContext& ctx, const RouteConfig& 
     ActiveRequest active(state.active_requests);
     const bool reused = conn->requests > 0;
     const int64_t sent_at = upstream::mono_ns();
+    int64_t mark = sent_at;
     Failure f = co_await send_request(c, ctx, *conn, route, bodyless);
     if (f == Failure::none) f = co_await read_response_head(c, *conn, route, ubuf);
+    ctx.timing.lap(ctx.timing.upstream_ns, mark);
     if (f == Failure::upstream_io && reused && can_replay && !retried) {
       // The backend closed a kept-alive connection as we used it: once more, on a new one.
       retried = true;
@@ -520,7 +524,9 @@ Task<bool> forward(ClientConnection& c, RequestContext& ctx, const RouteConfig& 
           c, ctx, status == 304 ? cache::CacheStatus::expired : cache::CacheStatus::stale);
     }
     bool reusable = false;
+    mark = ctx.timing.on ? upstream::mono_ns() : 0;
     bool keep = co_await relay_response(c, ctx, *conn, ubuf, reusable);
+    ctx.timing.lap(ctx.timing.transfer_ns, mark);
     w.metrics().observe(w.shared().gateway_metrics->upstreams().latency(metric_ep),
                         static_cast<double>(upstream::mono_ns() - sent_at) / 1e9);
     if (c.response_parser.head().status == 101 && head.upgrade && ctx.bytes_sent > 0) {
