@@ -18,6 +18,9 @@ trap cleanup EXIT
 
 for f in nginx-backend.conf nginx-proxy.conf; do sed "s#ANCHOR_DIR#$dir#g" "$anchors/$f" > "$dir/$f"; done
 mkdir -p "$dir/cache"
+# nginx's workers run as www-data: they must be able to reach and write the proxy_cache directory.
+chmod 755 "$dir"
+chown www-data "$dir/cache" 2>/dev/null || chmod 777 "$dir/cache"
 gateway() {  # port cache-table-or-empty
   cat <<TOML
 [server]
@@ -47,6 +50,10 @@ nginx -c "$dir/nginx-proxy.conf" -g 'daemon off;' & pids+=($!)
 "$build/sluice" serve --config "$dir/plain.toml" 2>"$dir/plain.err" & pids+=($!)
 sleep 1
 curl -s -o /dev/null http://127.0.0.1:8083/hot; curl -s -o /dev/null http://127.0.0.1:8085/hot
+for port in 8083 8085; do
+  status=$(curl -s -o /dev/null -D - "http://127.0.0.1:$port/hot" | tr -d '\r' | awk -F': ' 'NR==1 {s=$0} tolower($1)=="x-cache" {print s" X-Cache "$2}')
+  case "$status" in *" 200 "*"X-Cache HIT") ;; *) echo "port $port is not answering cache hits: $status" >&2; exit 1 ;; esac
+done
 
 run() {  # name url [wrk args...]
   local name=$1 url=$2; shift 2
