@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential cmake pkg-config clang-format
   libasio-dev node-llhttp libtomlplusplus-dev libcli11-dev libhiredis-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  nginx-light haproxy wrk procps chromium
+  nginx-light haproxy wrk procps chromium prometheus
 )
 
 missing=()
