@@ -7,6 +7,8 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
+#include <span>
+
 #include "common/log.hpp"
 #include "gateway/cache_phase.hpp"
 #include "gateway/client_connection.hpp"
@@ -87,6 +89,12 @@ struct ActiveRequest {
   std::atomic<uint32_t>& count;
 };
 
+// The gather list as a view: asio copies a buffer sequence into the write operation, and a
+// vector copy would allocate on every write.
+std::span<const asio::const_buffer> gathered(const ClientConnection& c) {
+  return {c.gather.data(), c.gather.size()};
+}
+
 constexpr std::string_view kCrlf = "\r\n";
 constexpr std::string_view kLastChunk = "0\r\n\r\n";
 
@@ -166,7 +174,7 @@ Task<Failure> send_request(ClientConnection& c, RequestContext& ctx, UpstreamCon
   c.gather.emplace_back(ctx.upstream_head.data(), ctx.upstream_head.size());
   if (bodyless) {
     c.arm(Phase::transfer, idle, &u.socket);
-    auto [ec, n] = co_await asio::async_write(u.socket, c.gather, use_nothrow);
+    auto [ec, n] = co_await asio::async_write(u.socket, gathered(c), use_nothrow);
     co_return ec ? Failure::upstream_io : Failure::none;
   }
   const auto& head = c.parser.head();
@@ -188,7 +196,7 @@ Task<Failure> send_request(ClientConnection& c, RequestContext& ctx, UpstreamCon
     if (done && head.chunked) c.gather.emplace_back(kLastChunk.data(), kLastChunk.size());
     if (!c.gather.empty()) {
       c.arm(Phase::transfer, idle, &u.socket);
-      auto [ec, n] = co_await asio::async_write(u.socket, c.gather, use_nothrow);
+      auto [ec, n] = co_await asio::async_write(u.socket, gathered(c), use_nothrow);
       if (ec) co_return Failure::upstream_io;
       c.gather.clear();
     }
@@ -254,7 +262,7 @@ Task<bool> relay_response(ClientConnection& c, RequestContext& ctx, UpstreamConn
     if (done && chunked) c.gather.emplace_back(kLastChunk.data(), kLastChunk.size());
     if (!c.gather.empty()) {
       c.arm(Phase::transfer, idle, &u.socket);
-      auto [ec, n] = co_await asio::async_write(c.socket, c.gather, use_nothrow);
+      auto [ec, n] = co_await asio::async_write(c.socket, gathered(c), use_nothrow);
       if (ec) co_return false;
       ctx.bytes_sent += n;
       c.gather.clear();
