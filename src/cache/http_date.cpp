@@ -74,7 +74,7 @@ std::optional<int64_t> parse_http_date(std::string_view text) {
   thread_local std::optional<int64_t> last_value;
   if (text.size() == last_size && text == std::string_view(last_text, last_size)) return last_value;
   std::optional<int64_t> value = parse_http_date_uncached(text);
-  if (text.size() <= sizeof last_text) {
+  if (!text.empty() && text.size() <= sizeof last_text) {
     std::memcpy(last_text, text.data(), text.size());
     last_size = text.size();
     last_value = value;

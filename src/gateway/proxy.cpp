@@ -167,16 +167,12 @@ Task<ConnectionPtr> connect_new(ClientConnection& c, upstream::ConnectionPool& p
   co_return conn;
 }
 
-Task<Failure> send_request(ClientConnection& c, RequestContext& ctx, UpstreamConnection& u,
-                           const RouteConfig& route, bool bodyless) {
+// Sends the head and streams the request body (a bodyless request is written by forward()).
+Task<Failure> send_request_with_body(ClientConnection& c, RequestContext& ctx,
+                                     UpstreamConnection& u, const RouteConfig& route) {
   const Duration idle = idle_timeout(c, route);
   c.gather.clear();
   c.gather.emplace_back(ctx.upstream_head.data(), ctx.upstream_head.size());
-  if (bodyless) {
-    c.arm(Phase::transfer, idle, &u.socket);
-    auto [ec, n] = co_await asio::async_write(u.socket, gathered(c), use_nothrow);
-    co_return ec ? Failure::upstream_io : Failure::none;
-  }
   const auto& head = c.parser.head();
   if (head.expect_continue && c.in.empty() && !head.http10()) {
     static constexpr std::string_view k100 = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -207,23 +203,19 @@ Task<Failure> send_request(ClientConnection& c, RequestContext& ctx, UpstreamCon
   }
 }
 
-Task<Failure> read_response_head(ClientConnection& c, UpstreamConnection& u,
-                                 const RouteConfig& route, Buffer& ubuf) {
-  c.arm(Phase::upstream_head, route.timeout, &u.socket);
-  HeadRead r =
-      co_await read_upstream_head(c.worker, c.response_parser, u.socket, ubuf,
-                                  c.parser.head().method == HTTP_HEAD, c.response_head_size);
+// What a failed head read means for the exchange.
+Failure head_failure(const ClientConnection& c, HeadRead r) {
   switch (r) {
     case HeadRead::ok:
-      co_return Failure::none;
+      return Failure::none;
     case HeadRead::bad_response:
-      co_return Failure::bad_response;
+      return Failure::bad_response;
     case HeadRead::closed_before_response:
-      co_return c.timed_out() ? Failure::upstream_timeout : Failure::upstream_io;
+      return c.timed_out() ? Failure::upstream_timeout : Failure::upstream_io;
     case HeadRead::closed_in_head:
       break;
   }
-  co_return c.timed_out() ? Failure::upstream_timeout : Failure::bad_response;
+  return c.timed_out() ? Failure::upstream_timeout : Failure::bad_response;
 }
 
 // Relays the response whose head is in ubuf. Returns whether the client connection stays
@@ -457,8 +449,22 @@ Task<bool> forward(ClientConnection& c, RequestContext& ctx, const RouteConfig& 
     const bool reused = conn->requests > 0;
     const int64_t sent_at = upstream::mono_ns();
     int64_t mark = sent_at;
-    Failure f = co_await send_request(c, ctx, *conn, route, bodyless);
-    if (f == Failure::none) f = co_await read_response_head(c, *conn, route, ubuf);
+    Failure f = Failure::none;
+    if (bodyless) {  // the common case, written here: one coroutine frame less per request
+      c.arm(Phase::transfer, idle_timeout(c, route), &conn->socket);
+      auto [ec, n] =
+          co_await asio::async_write(conn->socket, asio::buffer(ctx.upstream_head), use_nothrow);
+      if (ec) f = Failure::upstream_io;
+    } else {
+      f = co_await send_request_with_body(c, ctx, *conn, route);
+    }
+    if (f == Failure::none) {
+      // Called directly rather than through a wrapper: one coroutine frame less per request.
+      c.arm(Phase::upstream_head, route.timeout, &conn->socket);
+      f = head_failure(c,
+                       co_await read_upstream_head(w, c.response_parser, conn->socket, ubuf,
+                                                   head.method == HTTP_HEAD, c.response_head_size));
+    }
     ctx.timing.lap(ctx.timing.upstream_ns, mark);
     if (f == Failure::upstream_io && reused && can_replay && !retried) {
       // The backend closed a kept-alive connection as we used it: once more, on a new one.
