@@ -7,6 +7,7 @@
 #include "load/capacity.hpp"
 #include "load/compare.hpp"
 #include "load/engine.hpp"
+#include "load/fail_if.hpp"
 #include "load/report_html.hpp"
 #include "load/report_text.hpp"
 #include "load/scenario.hpp"
@@ -17,6 +18,8 @@ namespace {
 
 struct LoadFlags {
   std::string url, duration, timeout, stages, body, scenario, arrival, slo, json, html, method;
+  std::string series_memory;
+  bool allow_saturated = false;
   int connections = 0, threads = 0, max_inflight = 0;
   double rate = 0;
   uint64_t requests = 0;
@@ -28,6 +31,19 @@ struct LoadFlags {
 int fail(const char* cmd, int code, const std::string& message) {
   std::fprintf(stderr, "sluice %s: %s\n", cmd, message.c_str());
   return code;
+}
+
+// A failed threshold wins; otherwise a run with pass/fail conditions whose numbers cannot be
+// trusted does not pass, unless the caller accepts that.
+int verdict(const char* cmd, bool conditions, bool passed,
+            const std::vector<const RunResult*>& runs, bool allow_saturated) {
+  if (!passed) return kExitThresholdsFailed;
+  if (!conditions || allow_saturated) return kExitOk;
+  for (auto* r : runs)
+    if (!r->health.trustworthy)
+      return fail(cmd, kExitUntrustworthy,
+                  "the result is not trustworthy (see above); --allow-saturated accepts it");
+  return kExitOk;
 }
 
 bool read_text(const std::string& path, std::string& out) {
@@ -126,6 +142,13 @@ int build_options(CLI::App& cmd, const LoadFlags& f, LoadOptions& o, std::string
   if (given("--json")) o.json_file = f.json;
   if (given("--html")) o.html_file = f.html;
   if (given("--watch-pid")) o.watch_pid = f.watch_pid;
+  if (given("--series-memory")) {
+    auto size = parse_size(f.series_memory);
+    if (!size || *size < (64u << 10))
+      return error = "bad --series-memory '" + f.series_memory + "' (at least 64KiB, e.g. 64MiB)",
+             kExitUsage;
+    o.series_memory = *size;
+  }
   o.progress = !f.quiet;
   return kExitOk;
 }
@@ -154,8 +177,15 @@ int run_load_command(CLI::App& cmd, const LoadFlags& f) {
   if (f.find_capacity) {
     CapacityReport report = find_capacity(plan, slo);
     std::fputs(capacity_text(report).c_str(), stdout);
+    std::fflush(stdout);
     if (!o.json_file.empty() && !write_text(o.json_file, capacity_json(report)))
       return fail("load", kExitFileError, "cannot write " + o.json_file);
+    if (!o.html_file.empty() && !write_text(o.html_file, capacity_html(report)))
+      return fail("load", kExitFileError, "cannot write " + o.html_file);
+    if (report.generator_limited() && !f.allow_saturated)
+      return fail("load", kExitUntrustworthy,
+                  "the generator was the limit, not the server; --allow-saturated accepts the "
+                  "lower bound");
     return report.found ? kExitOk : kExitThresholdsFailed;
   }
   RunResult r = run_load(plan);
@@ -166,7 +196,7 @@ int run_load_command(CLI::App& cmd, const LoadFlags& f) {
     return fail("load", kExitFileError, "cannot write " + o.json_file);
   if (!o.html_file.empty() && !write_text(o.html_file, html_report(r)))
     return fail("load", kExitFileError, "cannot write " + o.html_file);
-  return r.thresholds_passed() ? kExitOk : kExitThresholdsFailed;
+  return verdict("load", !thresholds.empty(), r.thresholds_passed(), {&r}, f.allow_saturated);
 }
 
 bool read_result(const std::string& path, RunResult& r, std::string& error) {
@@ -182,20 +212,35 @@ bool read_result(const std::string& path, RunResult& r, std::string& error) {
   return true;
 }
 
-int run_compare(const std::string& before_path, const std::string& after_path,
-                const std::string& html) {
-  RunResult before, after;
+struct CompareArgs {
+  std::vector<std::string> files, gates;
+  std::string html;
+  bool allow_saturated = false;
+};
+
+int run_compare(const CompareArgs& args) {
+  std::vector<Gate> gates;
   std::string error;
-  if (!read_result(before_path, before, error) || !read_result(after_path, after, error))
+  for (auto& text : args.gates) {
+    auto g = parse_gate(text, error);
+    if (!g) return fail("compare", kExitBadThreshold, error);
+    gates.push_back(std::move(*g));
+  }
+  RunResult before, after;
+  if (!read_result(args.files[0], before, error) || !read_result(args.files[1], after, error))
     return fail("compare", kExitFileError, error);
-  std::fputs(compare_text(before, after).c_str(), stdout);
-  if (!html.empty() && !write_text(html, compare_html(before, after)))
-    return fail("compare", kExitFileError, "cannot write " + html);
-  return kExitOk;
+  Comparison c = compare_runs(before, after, gates);
+  std::fputs(compare_text(before, after, c).c_str(), stdout);
+  std::fflush(stdout);
+  if (!args.html.empty() && !write_text(args.html, compare_html(before, after, c)))
+    return fail("compare", kExitFileError, "cannot write " + args.html);
+  return verdict("compare", !gates.empty(), !c.any_fired(), {&before, &after},
+                 args.allow_saturated);
 }
 
 int run_merge(const std::vector<std::string>& inputs, const std::string& out,
-              const std::string& html, const std::vector<std::string>& threshold_texts) {
+              const std::string& html, const std::vector<std::string>& threshold_texts,
+              bool allow_saturated) {
   std::vector<Threshold> thresholds;
   std::string error;
   for (auto& t : threshold_texts)
@@ -213,7 +258,8 @@ int run_merge(const std::vector<std::string>& inputs, const std::string& out,
     return fail("merge", kExitFileError, "cannot write " + out);
   if (!html.empty() && !write_text(html, html_report(merged)))
     return fail("merge", kExitFileError, "cannot write " + html);
-  return merged.thresholds_passed() ? kExitOk : kExitThresholdsFailed;
+  return verdict("merge", !thresholds.empty(), merged.thresholds_passed(), {&merged},
+                 allow_saturated);
 }
 
 }  // namespace
@@ -247,6 +293,10 @@ void add_commands(CLI::App& app, int& exit_code) {
   load->add_option("--slo", f.slo, "SLO for --find-capacity: 'p95<200ms,errors<1%'");
   load->add_option("--scenario", f.scenario, "Scenario file (TOML)");
   load->add_flag("-q,--quiet", f.quiet, "No live progress line");
+  load->add_flag("--allow-saturated", f.allow_saturated,
+                 "Pass thresholds even when the generator's numbers cannot be trusted");
+  load->add_option("--series-memory", f.series_memory,
+                   "Memory for the per-second histograms before old seconds are merged (64MiB)");
   load->callback([load, flags, &exit_code] {
     try {
       exit_code = run_load_command(*load, *flags);
@@ -255,14 +305,19 @@ void add_commands(CLI::App& app, int& exit_code) {
     }
   });
 
-  auto compare_args = std::make_shared<std::vector<std::string>>();
-  auto compare_html_file = std::make_shared<std::string>();
+  auto c = std::make_shared<CompareArgs>();
   auto* compare = app.add_subcommand("compare", "Before/after table of two load results (JSON)");
-  compare->add_option("files", *compare_args, "BEFORE.json AFTER.json")->required()->expected(2);
-  compare->add_option("--html", *compare_html_file, "Also write the comparison as HTML");
-  compare->callback([compare_args, compare_html_file, &exit_code] {
+  compare->add_option("files", c->files, "BEFORE.json AFTER.json")->required()->expected(2);
+  compare->add_option("--html", c->html, "Also write the comparison as HTML");
+  compare
+      ->add_option("--fail-if", c->gates,
+                   "Exit 1 on a regression beyond noise, e.g. 'p99>+10%' (repeatable)")
+      ->allow_extra_args(false);
+  compare->add_flag("--allow-saturated", c->allow_saturated,
+                    "Judge the gates even when a run's numbers cannot be trusted");
+  compare->callback([c, &exit_code] {
     try {
-      exit_code = run_compare((*compare_args)[0], (*compare_args)[1], *compare_html_file);
+      exit_code = run_compare(*c);
     } catch (const std::exception& e) {
       exit_code = fail("compare", kExitInternal, e.what());
     }
@@ -271,6 +326,7 @@ void add_commands(CLI::App& app, int& exit_code) {
   struct MergeArgs {
     std::vector<std::string> inputs, thresholds;
     std::string json, html;
+    bool allow_saturated = false;
   };
   auto m = std::make_shared<MergeArgs>();
   auto* merge = app.add_subcommand("merge", "Combine load results from several generators exactly");
@@ -279,9 +335,11 @@ void add_commands(CLI::App& app, int& exit_code) {
   merge->add_option("--html", m->html, "Write an HTML report of the merged result");
   merge->add_option("--threshold", m->thresholds, "Evaluate on the merged result (repeatable)")
       ->allow_extra_args(false);
+  merge->add_flag("--allow-saturated", m->allow_saturated,
+                  "Pass thresholds even when a generator's numbers cannot be trusted");
   merge->callback([m, &exit_code] {
     try {
-      exit_code = run_merge(m->inputs, m->json, m->html, m->thresholds);
+      exit_code = run_merge(m->inputs, m->json, m->html, m->thresholds, m->allow_saturated);
     } catch (const std::exception& e) {
       exit_code = fail("merge", kExitInternal, e.what());
     }

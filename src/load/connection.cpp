@@ -35,10 +35,28 @@ void Connection::issue(int64_t intended_ns) {
     connect();
 }
 
+void Connection::warm_up() {
+  parser_.emplace(http::Parser::Kind::response);
+  busy_ = true;
+  sock_.async_connect(w_.plan_.endpoint, [this](const asio::error_code& ec) {
+    busy_ = false;
+    if (ec) {
+      close();  // tried again when a request needs it
+    } else {
+      asio::error_code ignored;
+      sock_.set_option(asio::ip::tcp::no_delay(true), ignored);
+      connected_ = true;
+    }
+    --w_.warming_;
+  });
+}
+
 void Connection::connect() {
   parser_.emplace(http::Parser::Kind::response);
   int64_t connect_start = now_ns();
+  ++w_.connecting_;
   sock_.async_connect(w_.plan_.endpoint, [this, connect_start](const asio::error_code& ec) {
+    --w_.connecting_;
     if (ec) {
       if (timed_out_) return fail(ErrorKind::timeout);
       return fail(ec == asio::error::connection_refused ? ErrorKind::connect_refused

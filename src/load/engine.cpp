@@ -9,10 +9,12 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <latch>
 #include <sstream>
 #include <thread>
 
 #include "http/headers.hpp"
+#include "load/timeline.hpp"
 #include "load/watch.hpp"
 #include "load/worker.hpp"
 
@@ -72,6 +74,7 @@ int prepare_plan(Plan& plan, std::string& error) {
   plan.connections = plan.open_model ? 0 : (o.connections > 0 ? o.connections : 64);
   if (!plan.open_model && o.stages.empty()) plan.threads = std::min(plan.threads, plan.connections);
   plan.max_inflight = o.max_inflight > 0 ? o.max_inflight : 1000;
+  plan.series_budget = o.series_memory > 0 ? o.series_memory : kDefaultSeriesBudget;
   plan.duration = o.duration;
   if (!o.stages.empty()) plan.duration = stages_length(o.stages);
   if (plan.duration.count() == 0 && o.request_count == 0) plan.duration = std::chrono::seconds(10);
@@ -115,24 +118,72 @@ int prepare_plan(Plan& plan, std::string& error) {
   return probe(plan, error);
 }
 
+namespace {
+
+// The live progress line: elapsed / total, req/s, p99 of the last finished second, errors.
+void draw_progress(const Plan& plan, const SharedState& shared, uint64_t total, uint64_t errors,
+                   uint64_t last_second_requests, const SecondSample* last) {
+  double elapsed = static_cast<double>(now_ns() - shared.start_ns) / 1e9;
+  char total_text[48];
+  if (plan.duration.count() > 0)
+    std::snprintf(total_text, sizeof total_text, "%.0fs / %.0fs", elapsed,
+                  static_cast<double>(plan.duration.count()) / 1e9);
+  else
+    std::snprintf(total_text, sizeof total_text, "%llu / %llu requests",
+                  static_cast<unsigned long long>(total),
+                  static_cast<unsigned long long>(plan.opts.request_count));
+  char line[240];
+  std::snprintf(line, sizeof line, "\r  %s  %9llu req/s  p99 %s  errors %llu%s   ", total_text,
+                static_cast<unsigned long long>(last_second_requests),
+                format_ms(last ? last->p99_ms * 1e6 : 0).c_str(),
+                static_cast<unsigned long long>(errors),
+                last && last->saturated ? "  GENERATOR SATURATED" : "");
+  std::fputs(line, stderr);
+}
+
+}  // namespace
+
 RunResult run_load(const Plan& plan, bool quiet) {
   raise_fd_limit();
   SharedState shared;
   if (plan.opts.request_count) shared.budget = static_cast<int64_t>(plan.opts.request_count);
   std::vector<std::unique_ptr<Worker>> workers;
-  shared.start_ns = now_ns();
-  int64_t start_unix = unix_ms();
   for (int i = 0; i < plan.threads; ++i) {
     int conns = plan.connections / plan.threads + (i < plan.connections % plan.threads ? 1 : 0);
     workers.push_back(std::make_unique<Worker>(plan, shared, i, conns, plan.rate / plan.threads));
   }
+  Timeline timeline(plan.threads, plan.open_model, plan.opts.poisson, plan.series_budget);
+  if (plan.duration.count() > 0)
+    timeline.reserve(static_cast<size_t>(plan.duration.count() / 1'000'000'000) + 2);
+  // The clock starts when every worker is prepared, so their warm-up is not part of the run.
+  std::latch prepared(plan.threads), go(1);
   std::atomic<int> running{plan.threads};
   std::vector<std::thread> threads;
   for (auto& w : workers)
-    threads.emplace_back([&w, &running] {
+    threads.emplace_back([&w, &running, &prepared, &go] {
+      w->prepare();
+      prepared.count_down();
+      go.wait();
       w->run();
       running.fetch_sub(1);
     });
+  prepared.wait();
+  shared.start_ns = now_ns();
+  int64_t start_unix = unix_ms();
+  go.count_down();
+
+  // Seconds are merged across threads here, off the request path, as soon as all have them.
+  std::vector<SecondSample> batch;
+  auto collect = [&] {
+    for (int i = 0; i < plan.threads; ++i) {
+      bool last = workers[static_cast<size_t>(i)]->take_seconds(batch);
+      for (auto& s : batch)
+        timeline.add(i, std::move(s));
+      batch.clear();
+      if (last) timeline.thread_done(i);
+    }
+    timeline.settle();
+  };
 
   bool show = !quiet && plan.opts.progress && isatty(STDERR_FILENO);
   ProcessWatch watch(plan.opts.watch_pid);
@@ -141,38 +192,23 @@ RunResult run_load(const Plan& plan, bool quiet) {
   int64_t next_tick = shared.start_ns + 1'000'000'000;
   while (running.load() > 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    collect();
     if (now_ns() < next_tick) continue;
     next_tick += 1'000'000'000;
     if (plan.opts.watch_pid) server_samples.push_back(watch.sample());
     if (show) {
       uint64_t total = 0, errors = 0;
-      SparseHistogram last;
       for (auto& w : workers) {
         total += w->stats().live_requests.load(std::memory_order_relaxed);
         errors += w->stats().live_errors.load(std::memory_order_relaxed);
-        std::lock_guard lock(w->stats().series_mutex);
-        if (!w->stats().series.empty()) last.merge(w->stats().series.back().latency);
       }
-      double elapsed = static_cast<double>(now_ns() - shared.start_ns) / 1e9;
-      char total_text[48];
-      if (plan.duration.count() > 0)
-        std::snprintf(total_text, sizeof total_text, "%.0fs / %.0fs", elapsed,
-                      static_cast<double>(plan.duration.count()) / 1e9);
-      else
-        std::snprintf(total_text, sizeof total_text, "%llu / %llu requests",
-                      static_cast<unsigned long long>(total),
-                      static_cast<unsigned long long>(plan.opts.request_count));
-      char line[200];
-      std::snprintf(line, sizeof line, "\r  %s  %9llu req/s  p99 %s  errors %llu   ", total_text,
-                    static_cast<unsigned long long>(total - last_requests),
-                    format_ms(static_cast<double>(last.to_histogram().value_at(99))).c_str(),
-                    static_cast<unsigned long long>(errors));
+      draw_progress(plan, shared, total, errors, total - last_requests, timeline.last());
       last_requests = total;
-      std::fputs(line, stderr);
     }
   }
   for (auto& t : threads)
     t.join();
+  collect();
   if (show) std::fputs("\r\033[K", stderr);
 
   RunResult r;
@@ -209,23 +245,20 @@ RunResult run_load(const Plan& plan, bool quiet) {
       n.errors += s.by_name[i]->errors;
       n.latency.merge(s.by_name[i]->latency);
     }
-    if (r.series.size() < s.series.size()) r.series.resize(s.series.size());
-    for (size_t t = 0; t < s.series.size(); ++t) {
-      auto& to = r.series[t];
-      to.requests += s.series[t].requests;
-      to.errors += s.series[t].errors;
-      to.bytes_in += s.series[t].bytes_in;
-      to.target += s.series[t].target;
-      to.latency.merge(s.series[t].latency);
+    if (plan.open_model) {
+      r.scheduled += s.scheduled;
+      r.sent_in_window += s.sent_in_window;
+      r.window_s = std::max(r.window_s, w->schedule_seconds());
     }
   }
-  // The closing partial second is kept only when something happened in it.
-  if (!r.series.empty() && r.series.back().requests == 0 && r.series.size() > 1)
-    r.series.pop_back();
+  r.series_bytes = timeline.histogram_bytes();
+  r.series_budget = plan.series_budget;
+  r.series = timeline.finish();
   for (size_t t = 0; t < r.series.size() && t < server_samples.size(); ++t) {
     r.series[t].server_rss_kib = server_samples[t].first;
     r.series[t].server_cpu_pct = server_samples[t].second;
   }
+  assess_health(r);
   return r;
 }
 

@@ -25,6 +25,7 @@ struct Plan {
   double rate = 0;      // open model
   Duration duration{};  // 0: until the request count is used up
   int max_inflight = 1000;
+  size_t series_budget = 0;  // bytes for the per-second histograms (--series-memory)
 };
 
 // Resolves the target and fills the derived fields; on error returns an exit code and a message.

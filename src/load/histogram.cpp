@@ -91,8 +91,13 @@ void Histogram::drain_into(SparseHistogram& sparse) {
   sparse.max = max();
   sparse.sum = sum_;
   if (total_ == 0) return;
-  // Only the range between min and max can hold counts: a short scan each second.
+  // Only the range between min and max can hold counts: a short scan each second. Counting
+  // first sizes the vector exactly, since a long run keeps thousands of these.
   uint32_t lo = index_of(min_), hi = index_of(max_);
+  size_t used = 0;
+  for (uint32_t i = lo; i <= hi; ++i)
+    used += counts_[i] != 0;
+  out.reserve(used);
   for (uint32_t i = lo; i <= hi; ++i) {
     if (counts_[i]) {
       out.emplace_back(i, static_cast<uint32_t>(counts_[i]));
@@ -128,6 +133,22 @@ void SparseHistogram::merge(const SparseHistogram& other) {
   bins = std::move(out);
   max = std::max(max, other.max);
   sum += other.sum;
+}
+
+uint64_t SparseHistogram::value_at(double percentile) const {
+  uint64_t total = count();
+  if (total == 0) return 0;
+  percentile = std::clamp(percentile, 0.0, 100.0);
+  uint64_t wanted =
+      static_cast<uint64_t>(std::ceil(percentile / 100.0 * static_cast<double>(total)));
+  if (wanted == 0) wanted = 1;
+  uint64_t top = max ? max : Histogram::highest_equivalent(bins.back().first);
+  uint64_t seen = 0;
+  for (auto& [i, c] : bins) {
+    seen += c;
+    if (seen >= wanted) return std::min(Histogram::highest_equivalent(i), top);
+  }
+  return top;
 }
 
 Histogram SparseHistogram::to_histogram() const {

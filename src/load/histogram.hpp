@@ -3,6 +3,7 @@
 // Two histograms merge exactly by adding their bins, whichever thread or file they came from.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -83,6 +84,10 @@ struct SparseHistogram {
   uint64_t count() const;
   void merge(const SparseHistogram& other);
   Histogram to_histogram() const;
+  // Same answer as to_histogram().value_at(p), without building the dense histogram.
+  uint64_t value_at(double percentile) const;
+  // Heap bytes held by the bins (what a long timeline costs).
+  size_t bytes() const { return bins.capacity() * sizeof(bins[0]); }
 };
 
 }  // namespace sluice::load

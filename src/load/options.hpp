@@ -22,6 +22,7 @@ enum ExitCode : int {
   kExitBadScenario = 4,
   kExitUnreachable = 5,
   kExitFileError = 6,
+  kExitUntrustworthy = 7,  // the generator's numbers cannot be trusted (docs/LOAD.md)
   kExitInternal = 70,
 };
 
@@ -69,7 +70,8 @@ struct LoadOptions {
   std::vector<std::string> thresholds;
   bool keepalive = true;
   bool poisson = false;
-  int max_inflight = 0;  // open model; 0: 1000
+  int max_inflight = 0;      // open model; 0: 1000
+  size_t series_memory = 0;  // 0: the default budget for per-second histograms
   std::string json_file;
   std::string html_file;
   pid_t watch_pid = 0;

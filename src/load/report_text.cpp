@@ -34,6 +34,30 @@ std::string bytes_text(uint64_t b) {
   return buf;
 }
 
+// One line on the generator itself, then, when the run cannot be trusted, why in plain words.
+void append_generator(std::string& out, const RunResult& r) {
+  const Health& h = r.health;
+  bool measured = false;
+  for (auto& sec : r.series)
+    measured = measured || !sec.generator.empty();
+  if (measured) {
+    appendf(out, "  generator  CPU max %.0f%% (thread %d)", h.max_cpu_pct, h.busiest_thread);
+    if (h.max_wait_pct >= 0)
+      appendf(out, ", waited for a CPU max %.0f%% (%.2f ms a wake-up)", h.max_wait_pct,
+              h.max_sched_delay_ms);
+    appendf(out, ", event loop late max %.1f ms", h.max_lag_ms);
+    if (h.saturated_seconds)
+      appendf(out, ": SATURATED in %llu of %zu s\n",
+              static_cast<unsigned long long>(h.saturated_seconds), r.series.size());
+    else
+      out += ": healthy\n";
+  }
+  if (h.trustworthy) return;
+  out += "  NOT TRUSTWORTHY: these numbers describe the generator as much as the server\n";
+  for (auto& reason : h.reasons)
+    out += "    - " + reason + "\n";
+}
+
 }  // namespace
 
 std::string text_summary(const RunResult& r) {
@@ -53,13 +77,26 @@ std::string text_summary(const RunResult& r) {
           ms(h.value_at(99)).c_str(), ms(h.value_at(99.9)).c_str(), ms(h.max()).c_str());
   appendf(out, "             mean %s  stdev %s\n", format_ms(h.mean()).c_str(),
           format_ms(h.stdev()).c_str());
+  const Histogram& s = r.service_time;
+  appendf(out, "  service    p50 %s  p90 %s  p95 %s  p99 %s  p99.9 %s  max %s\n",
+          ms(s.value_at(50)).c_str(), ms(s.value_at(90)).c_str(), ms(s.value_at(95)).c_str(),
+          ms(s.value_at(99)).c_str(), ms(s.value_at(99.9)).c_str(), ms(s.max()).c_str());
   if (r.model == "open") {
-    const Histogram& s = r.service_time;
-    appendf(out, "  service    p50 %s  p99 %s  max %s (from the actual send, uncorrected)\n",
-            ms(s.value_at(50)).c_str(), ms(s.value_at(99)).c_str(), ms(s.max()).c_str());
+    out +=
+        "             (latency counts from the scheduled send, corrected for coordinated "
+        "omission;\n              service time from the actual send, uncorrected)\n";
     appendf(out, "  late sends %llu (waited for a free connection at --max-inflight)\n",
             static_cast<ull>(r.late));
+    if (r.health.target_rps > 0)
+      appendf(out, "  achieved   %.1f/s of the %.1f/s target (%.1f%%)\n", r.health.achieved_rps,
+              r.health.target_rps, r.health.achieved_ratio * 100);
+  } else {
+    out +=
+        "             (closed model: each request is sent when the previous answer arrived, so\n"
+        "              latency is the service time plus any connect; --rate corrects for "
+        "coordinated omission)\n";
   }
+  append_generator(out, r);
   if (r.connect_time.count())
     appendf(out, "  connect    p50 %s  p99 %s  max %s (%llu new connections)\n",
             ms(r.connect_time.value_at(50)).c_str(), ms(r.connect_time.value_at(99)).c_str(),

@@ -15,6 +15,7 @@
 
 #include "http/parser.hpp"
 #include "load/engine.hpp"
+#include "load/health.hpp"
 #include "load/templates.hpp"
 
 namespace sluice::load {
@@ -40,9 +41,16 @@ struct ThreadStats {
   std::array<uint64_t, 600> statuses{};
   std::vector<std::unique_ptr<NameStats>> by_name;  // by request index
   uint64_t sec_requests = 0, sec_errors = 0, sec_bytes = 0;
+  uint64_t sec_sent = 0, sec_late = 0, sec_dropped = 0;
+  int64_t sec_max_lag_ns = 0, sec_stalled_ns = 0;
+  // Open model, for the achieved-rate check: arrivals due before the end of the schedule, and
+  // how many of them were sent before it.
+  uint64_t scheduled = 0, sent_in_window = 0;
   std::atomic<uint64_t> live_requests{0}, live_errors{0};
-  std::mutex series_mutex;  // the progress line reads the series while the run goes on
-  std::vector<SecondSample> series;
+  // Finished seconds wait here until the main thread takes them (once a second each way).
+  std::mutex series_mutex;
+  std::vector<SecondSample> pending;
+  bool delivered_last = false;
 };
 
 class Worker;
@@ -52,6 +60,8 @@ class Connection {
   explicit Connection(Worker& w);
   // Sends one request whose latency counts from `intended_ns`.
   void issue(int64_t intended_ns);
+  // Connects without sending (open model warm-up); counts down w.warming_ when done.
+  void warm_up();
   void retire();
   bool busy() const { return busy_; }
   bool retired() const { return retired_; }
@@ -84,9 +94,16 @@ class Connection {
 class Worker {
  public:
   Worker(const Plan& plan, SharedState& shared, int index, int connections, double rate);
+  // Before the clock starts: the open model opens a few connections, so the first second does
+  // not open one per due request while the first connects are still in flight.
+  void prepare();
   void run();
   ThreadStats& stats() { return stats_; }
   int64_t finished_at() const { return finished_at_; }
+  // Moves the finished seconds into `out`; true once the last one has been handed over.
+  bool take_seconds(std::vector<SecondSample>& out);
+  // Open model: the length of the schedule this thread ran, in seconds.
+  double schedule_seconds() const;
 
  private:
   friend class Connection;
@@ -100,6 +117,9 @@ class Worker {
   void sweep_timeouts();
   void maybe_finish();
   void snapshot_second();
+  void note_lag(const asio::steady_timer& timer);
+  void heartbeat();
+  double due_between(int64_t from_ns, int64_t to_ns) const;
   Connection* new_connection();
 
   const Plan& plan_;
@@ -126,8 +146,13 @@ class Worker {
   bool first_scheduled_ = false;
   bool tick_armed_ = false;
   size_t max_connections_ = 0;
-  asio::steady_timer tick_, second_, sweep_, control_;
+  int warming_ = 0;
+  int connecting_ = 0;  // connects in flight
+  asio::steady_timer tick_, second_, sweep_, control_, heartbeat_;
   int64_t next_second_ns_ = 0;
+  int64_t last_snapshot_ns_ = 0;
+  int64_t schedule_end_ns_ = INT64_MAX;  // end of the run, or when the request budget ran out
+  ThreadClock clock_;
 };
 
 }  // namespace sluice::load

@@ -7,6 +7,7 @@
 #include <regex>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,40 @@ inline std::vector<double> json_series(const std::string& json, const std::strin
        ++it)
     out.push_back(std::stod((*it)[1]));
   return out;
+}
+
+// `sluice backend` on a free loopback port (see docs/BACKEND.md); stopped on destruction.
+class RefBackend {
+ public:
+  explicit RefBackend(std::vector<std::string> args) {
+    // A port can be taken between the check and the bind: then try another.
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      port_ = free_port();
+      std::vector<std::string> argv = {SLUICE_BINARY, "backend", "--listen",
+                                       "127.0.0.1:" + std::to_string(port_)};
+      argv.insert(argv.end(), args.begin(), args.end());
+      proc_ = Process::spawn(argv, "", (dir_ / "stderr.log").string());
+      bool up = false;
+      for (int tries = 0; tries < 50 && !up && proc_.running(); ++tries)
+        up = wait_for_port(port_, 100ms);
+      if (up && proc_.running()) return;
+      proc_.stop(9, 2s);
+    }
+    throw std::runtime_error("backend did not start: " + read_file(dir_ / "stderr.log"));
+  }
+  std::string url(const std::string& path = "/api/items/1") const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
+
+ private:
+  TempDir dir_;
+  uint16_t port_ = 0;
+  Process proc_;
+};
+
+// Whether the result text holds `fragment`, e.g. "\"trustworthy\":false".
+inline bool json_has(const std::string& json, const std::string& fragment) {
+  return json.find(fragment) != std::string::npos;
 }
 
 inline std::map<std::string, int> count_paths(const std::vector<std::string>& log) {

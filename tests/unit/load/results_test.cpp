@@ -66,6 +66,77 @@ TEST(Results, JsonRoundTripIsExact) {
   EXPECT_FALSE(from_json("{", back, error));
 }
 
+TEST(Results, JsonCarriesHealthAndFoldedSeries) {
+  RunResult r = sample_run(1'000'000, 1000);
+  r.model = "open";
+  r.scheduled = 300;
+  r.sent_in_window = 240;
+  r.window_s = 3;
+  for (auto& s : r.series) {
+    s.sent = 80;
+    s.due = 100;
+    s.generator = {{55.5f, 1.25f, 0.5f, 0.02f, 0, false}, {93.0f, 2.0f, 30.0f, 0.5f, 60, true}};
+    s.compute_percentiles();
+  }
+  r.series[1].saturated = true;
+  // Seconds 0 and 1 folded into one interval, as a long run would.
+  r.series[0].latency.merge(r.series[1].latency);
+  r.series[0].span = 2;
+  r.series[1].latency = {};
+  r.series[1].span = 0;
+  assess_health(r);
+  EXPECT_FALSE(r.health.trustworthy);
+  std::string text = to_json(r);
+  for (const char* key : {"\"trustworthy\":false", "\"health\"", "\"generator_saturated\"",
+                          "\"rate_not_reached\"", "\"span\":2", "\"span\":0",
+                          "\"cpu_pct\":[55.5,93]", "\"stalled_ms\"", "\"sent\":80", "\"timeline\""})
+    EXPECT_NE(text.find(key), std::string::npos) << key;
+  RunResult back;
+  std::string error;
+  ASSERT_TRUE(from_json(text, back, error)) << error;
+  EXPECT_FALSE(back.health.trustworthy);
+  EXPECT_EQ(back.health.problems, r.health.problems);
+  EXPECT_EQ(back.series[0].span, 2u);
+  EXPECT_EQ(back.series[0].latency.count(), 200u);
+  EXPECT_EQ(back.series[1].latency.count(), 0u);
+  EXPECT_DOUBLE_EQ(back.series[1].p99_ms, r.series[1].p99_ms);
+  ASSERT_EQ(back.series[2].generator.size(), 2u);
+  EXPECT_FLOAT_EQ(back.series[2].generator[1].lag_ms, 30);
+  EXPECT_EQ(to_json(back), text);
+  // Merging with an unfolded run re-buckets both on 2-second intervals.
+  RunResult merged;
+  merged.generators = 0;
+  merge_into(merged, back);
+  merge_into(merged, sample_run(1'000'000, 1000));
+  EXPECT_EQ(series_span(merged), 2u);
+  uint64_t counted = 0;
+  for (auto& s : merged.series)
+    counted += s.latency.count();
+  EXPECT_EQ(counted, 600u);
+  EXPECT_FALSE(merged.health.trustworthy);
+}
+
+TEST(Results, HostileFilesAreRejectedOrClampedNotCrashed) {
+  RunResult r;
+  std::string error;
+  const char* files[] = {
+      R"({"schema":"sluice-load/1","requests":-5,"connections":1e300,"series":[{"bins":[[-1,2]]}]})",
+      R"({"schema":"sluice-load/1","histogram":{"bins":[[1e30,1e30]],"min_ns":-1},"series":[]})",
+      R"({"schema":"sluice-load/1","series":[{"span":1e12,"bins":[[5,1],[3,2],[5,4]]}]})",
+      R"({"schema":"sluice-load/1","health":{"scheduled":-1,"busiest_thread":1e99}})",
+  };
+  for (const char* f : files) {
+    RunResult out;
+    if (from_json(f, out, error)) {
+      (void)to_json(out);
+      assess_health(out);
+    }
+  }
+  ASSERT_TRUE(from_json(files[2], r, error)) << error;
+  ASSERT_EQ(r.series[0].latency.bins.size(), 2u);  // sorted, duplicates added
+  EXPECT_EQ(r.series[0].latency.bins[1].second, 5u);
+}
+
 TEST(Results, MergeAddsHistogramsAndAlignsSeconds) {
   RunResult a = sample_run(1'000'000, 10'000), b = sample_run(5'000'000, 11'000);
   RunResult all;
