@@ -59,22 +59,6 @@ Task<cache::FillResult> wait_for_fill(Worker& w, std::shared_ptr<cache::Flight> 
   co_return *state->result;
 }
 
-// The request head was read and the request has no body: completes the parser's message so the
-// next pipelined request starts cleanly.
-bool finish_bodyless_request(ClientConnection& conn) {
-  conn.in.consume(conn.head_size);
-  auto r = conn.parser.parse(conn.in.data(), 0);
-  return r.status == http::ParseStatus::message_complete;
-}
-
-bool client_keeps_alive(ClientConnection& conn) {
-  const auto& server = conn.worker.config().server;
-  const auto& head = conn.parser.head();
-  return head.keep_alive && !conn.worker.draining() &&
-         (server.max_requests_per_connection == 0 ||
-          conn.requests_served < server.max_requests_per_connection);
-}
-
 }  // namespace
 
 void CacheExchange::reset() {
@@ -83,7 +67,11 @@ void CacheExchange::reset() {
   lookup = {};  // an unused lease gives its fill up, so waiters never hang
   revalidating = false;
   capturing = false;
-  body.clear();
+  // A captured body may be up to max_object_size: an idle connection must not keep that much.
+  if (body.capacity() > 16 * 1024)
+    std::string().swap(body);
+  else
+    body.clear();
   revalidation.clear();
 }
 
@@ -126,10 +114,10 @@ Task<std::optional<bool>> consult_cache(ClientConnection& conn, RequestContext& 
   auto& l = x.lookup;
   switch (l.status) {
     case CacheStatus::hit:
-      finish_bodyless_request(conn);
+      conn.finish_bodyless_request();
       co_return co_await serve_entry(conn, ctx, CacheStatus::hit);
     case CacheStatus::stale:
-      finish_bodyless_request(conn);
+      conn.finish_bodyless_request();
       if (l.lease) {
         // stale-while-revalidate: this request leads the refresh, in the background.
         refresh_in_background(conn, ctx, std::move(l.lease));
@@ -144,7 +132,7 @@ Task<std::optional<bool>> consult_cache(ClientConnection& conn, RequestContext& 
     r = rc.accept_fill(route_id(ctx), std::move(r), x.request);
     if (r.status == cache::FillStatus::filled) {
       l.entry = std::move(r.entry);
-      finish_bodyless_request(conn);
+      conn.finish_bodyless_request();
       co_return co_await serve_entry(conn, ctx, CacheStatus::hit);
     }
     // The fill could not be shared or took too long: this request goes upstream on its own.
@@ -233,7 +221,7 @@ Task<bool> serve_entry(ClientConnection& conn, RequestContext& ctx, CacheStatus 
   CacheExchange& x = ctx.cache;
   const cache::CachedResponse& entry = *x.lookup.entry;
   const auto& head = conn.parser.head();
-  const bool keep = client_keeps_alive(conn);
+  const bool keep = conn.keeps_alive();
   const bool not_modified = cache::is_not_modified(entry, x.request);
   ctx.fields_scratch.assign(ctx.rate_limit_headers());
   if (!keep)

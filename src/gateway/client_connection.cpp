@@ -76,6 +76,18 @@ Task<bool> ClientConnection::send_simple(int status, std::string_view body, bool
   co_return !ec;
 }
 
+bool ClientConnection::finish_bodyless_request() {
+  in.consume(head_size);
+  return parser.parse(in.data(), 0).status == http::ParseStatus::message_complete;
+}
+
+bool ClientConnection::keeps_alive() const {
+  const auto& server = worker.config().server;
+  return parser.head().keep_alive && !worker.draining() &&
+         (server.max_requests_per_connection == 0 ||
+          requests_served < server.max_requests_per_connection);
+}
+
 void ClientConnection::release_in() {
   if (in.capacity() == worker.idle_buffers().buffer_size())
     worker.idle_buffers().give(std::move(in));

@@ -31,12 +31,7 @@ Task<bool> reply_locally(ClientConnection& conn, RequestContext& ctx, int status
                          std::string_view body, std::string_view extra = {}) {
   const auto& head = conn.parser.head();
   bool keep = head.keep_alive && !head.has_body() && !head.upgrade && !conn.worker.draining();
-  if (keep) {
-    // Drive the parser to the end of this bodyless message before the next one starts.
-    conn.in.consume(conn.head_size);
-    auto r = conn.parser.parse(conn.in.data(), 0);
-    keep = r.status == http::ParseStatus::message_complete;
-  }
+  if (keep) keep = conn.finish_bodyless_request();
   ctx.status = status;
   ctx.bytes_sent = body.size();
   bool ok = co_await conn.send_simple(status, body, keep, extra);

@@ -222,7 +222,6 @@ Failure head_failure(const ClientConnection& c, HeadRead r) {
 // open; `reusable` tells whether the upstream connection can go back to the pool.
 Task<bool> relay_response(ClientConnection& c, RequestContext& ctx, UpstreamConnection& u,
                           Buffer& ubuf, bool& reusable) {
-  const auto& server = c.worker.config().server;
   const Duration idle = idle_timeout(c, c.worker.config().routes[ctx.route]);
   auto& rp = c.response_parser;
   const auto& req = c.parser.head();
@@ -231,9 +230,7 @@ Task<bool> relay_response(ClientConnection& c, RequestContext& ctx, UpstreamConn
   ClientResponse info;
   info.request_was_head = req.method == HTTP_HEAD;
   info.client_http10 = req.http10();
-  info.keep_alive = req.keep_alive && !c.worker.draining() &&
-                    (server.max_requests_per_connection == 0 ||
-                     c.requests_served < server.max_requests_per_connection);
+  info.keep_alive = c.keeps_alive();
   if (ctx.cache.enabled && c.worker.shared().cache->global().strip_tag_headers)
     info.drop_fields = c.worker.shared().cache->global().tag_headers;
   BodyFraming framing = choose_framing(resp, info);
