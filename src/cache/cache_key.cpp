@@ -1,5 +1,7 @@
 #include "cache/cache_key.hpp"
 
+#include <cstring>
+
 namespace sluice::cache {
 namespace {
 
@@ -8,7 +10,8 @@ constexpr char kSeparator = '\x1f';
 constexpr char kEscape = '\x1e';
 
 void append_escaped(std::string& out, std::string_view value) {
-  if (value.find_first_of("\x1e\x1f") == std::string_view::npos) {
+  if (!std::memchr(value.data(), kSeparator, value.size()) &&
+      !std::memchr(value.data(), kEscape, value.size())) {
     out.append(value);
     return;
   }
@@ -154,9 +157,12 @@ void KeyTemplate::build(const RequestView& req, std::string& out) const {
         append_value(out, req.method);
         break;
       case Kind::host: {
-        for (char c : req.host)
-          out.push_back(c == kSeparator || c == kEscape ? '_' : http::ascii_lower(c));
-        out.push_back(kSeparator);
+        const size_t start = out.size();
+        out.append(req.host).push_back(kSeparator);
+        for (size_t i = start; i + 1 < out.size(); ++i) {
+          char c = out[i];
+          out[i] = c == kSeparator || c == kEscape ? '_' : http::ascii_lower(c);
+        }
         break;
       }
       case Kind::path:

@@ -23,14 +23,14 @@ std::optional<int64_t> parse_seconds(std::string_view v) {
 
 bool client_says_no_cache(const RequestView& req) {
   bool no_cache = false;
-  for_each_header(req.headers, "cache-control", [&](std::string_view v) {
+  for_each_header(req.headers, Field::cache_control, [&](std::string_view v) {
     http::for_each_token(v, [&](std::string_view t) {
       if (iequals(t, "no-cache") || iequals(t, "no-store") || iequals(t, "max-age=0"))
         no_cache = true;
     });
   });
   if (!no_cache)
-    for_each_header(req.headers, "pragma", [&](std::string_view v) {
+    for_each_header(req.headers, Field::pragma, [&](std::string_view v) {
       if (http::has_token(v, "no-cache")) no_cache = true;
     });
   return no_cache;
@@ -78,25 +78,62 @@ bool is_tag_header(std::string_view name, std::span<const std::string> tag_heade
   return false;
 }
 
+// Fields a cache recomputes per answer or that belong to one connection.
+bool dropped_from_stored_head(Field f) {
+  return is_hop_by_hop(f) || f == Field::age || f == Field::x_cache || f == Field::content_length ||
+         f == Field::set_cookie;
+}
+
+// Fields a 304 carries over from the stored response (RFC 9110 15.4.5).
+bool kept_in_not_modified(Field f) {
+  switch (f) {
+    case Field::cache_control:
+    case Field::content_location:
+    case Field::date:
+    case Field::etag:
+    case Field::expires:
+    case Field::vary:
+    case Field::last_modified:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Whether a Connection field names fields beyond the hop-by-hop ones (which are dropped anyway).
+bool connection_names_fields(std::span<const HeaderView> headers) {
+  bool names = false;
+  for_each_header(headers, Field::connection, [&](std::string_view v) {
+    http::for_each_token(v, [&](std::string_view t) {
+      Field f = classify_field(t);
+      if (!is_hop_by_hop(f) && !iequals(t, "close")) names = true;
+    });
+  });
+  return names;
+}
+
 bool listed_in_connection(std::string_view name, std::span<const HeaderView> headers) {
   bool listed = false;
-  for_each_header(headers, "connection", [&](std::string_view v) {
+  for_each_header(headers, Field::connection, [&](std::string_view v) {
     if (http::has_token(v, name)) listed = true;
   });
   return listed;
 }
 
-// Fields a cache recomputes per answer or that belong to one connection.
-bool dropped_from_stored_head(std::string_view name) {
-  return http::is_hop_by_hop(name) || iequals(name, "age") || iequals(name, "x-cache") ||
-         iequals(name, "content-length") || iequals(name, "set-cookie");
-}
-
-// Fields a 304 carries over from the stored response (RFC 9110 15.4.5).
-bool kept_in_not_modified(std::string_view name) {
-  return iequals(name, "cache-control") || iequals(name, "content-location") ||
-         iequals(name, "date") || iequals(name, "etag") || iequals(name, "expires") ||
-         iequals(name, "vary") || iequals(name, "last-modified");
+// Surrogate-Key separates tags by spaces, Cache-Tag by commas. Each tag once: the store's tag
+// index holds one slot per entry and tag.
+void add_tags(std::string_view v, std::vector<std::string>& tags) {
+  size_t i = 0;
+  while (i < v.size()) {
+    while (i < v.size() && (v[i] == ' ' || v[i] == ',' || v[i] == '\t'))
+      ++i;
+    size_t j = i;
+    while (j < v.size() && v[j] != ' ' && v[j] != ',' && v[j] != '\t')
+      ++j;
+    std::string_view tag = v.substr(i, j - i);
+    if (j > i && std::find(tags.begin(), tags.end(), tag) == tags.end()) tags.emplace_back(tag);
+    i = j;
+  }
 }
 
 void append_field(std::string& out, std::string_view name, std::string_view value) {
@@ -136,12 +173,12 @@ RequestDecision classify_request(const RouteCacheConfig& route, const RequestVie
     if (matches_bypass(c, req)) return {RequestAction::bypass, false, "bypass condition"};
   // A shared entry must never carry one user's answer to another: credentials bypass the
   // cache unless the key separates users by them.
-  if (req.has("authorization") && !route.key.keys_authorization())
+  if (req.has(Field::authorization) && !route.key.keys_authorization())
     return {RequestAction::bypass, false, "authorization"};
-  if (req.has("cookie") && !route.key.keys_cookie())
+  if (req.has(Field::cookie) && !route.key.keys_cookie())
     return {RequestAction::bypass, false, "cookie"};
   // Ranges are not served from the cache; the full response is fetched for the client.
-  if (req.has("range")) return {RequestAction::bypass, false, "range"};
+  if (req.has(Field::range)) return {RequestAction::bypass, false, "range"};
   if (route.client_no_cache != ClientNoCache::ignore && client_says_no_cache(req)) {
     if (route.client_no_cache == ClientNoCache::bypass)
       return {RequestAction::bypass, false, "client no-cache"};
@@ -152,7 +189,7 @@ RequestDecision classify_request(const RouteCacheConfig& route, const RequestVie
 
 CacheControl parse_cache_control(std::span<const HeaderView> headers) {
   CacheControl cc;
-  for_each_header(headers, "cache-control", [&](std::string_view line) {
+  for_each_header(headers, Field::cache_control, [&](std::string_view line) {
     http::for_each_token(line, [&](std::string_view d) {
       size_t eq = d.find('=');
       std::string_view name = http::trim(d.substr(0, eq));
@@ -191,13 +228,14 @@ StoreDecision decide_storage(const RouteCacheConfig& route, const RequestView& r
   };
   if (!route.method_cacheable(req.method)) return refuse("method");
   if (!route.status_cacheable(resp.status)) return refuse("status");
-  if (req.has("authorization") && !route.key.keys_authorization()) return refuse("authorization");
-  if (req.has("cookie") && !route.key.keys_cookie()) return refuse("cookie");
-  if (resp.has("set-cookie")) return refuse("set-cookie");
+  if (req.has(Field::authorization) && !route.key.keys_authorization())
+    return refuse("authorization");
+  if (req.has(Field::cookie) && !route.key.keys_cookie()) return refuse("cookie");
+  if (resp.has(Field::set_cookie)) return refuse("set-cookie");
   CacheControl cc = parse_cache_control(resp.headers);
   if (cc.no_store) return refuse("no-store");
   if (cc.private_) return refuse("private");
-  for_each_header(resp.headers, "vary", [&](std::string_view v) {
+  for_each_header(resp.headers, Field::vary, [&](std::string_view v) {
     if (http::has_token(v, "*")) d.reason = "vary *";
   });
   if (!d.reason.empty()) return refuse(d.reason);
@@ -213,9 +251,9 @@ StoreDecision decide_storage(const RouteCacheConfig& route, const RequestView& r
       lifetime = seconds(*cc.s_maxage);
     } else if (cc.max_age) {
       lifetime = seconds(*cc.max_age);
-    } else if (std::string_view expires = resp.header("expires"); resp.has("expires")) {
+    } else if (std::string_view expires = resp.header(Field::expires); resp.has(Field::expires)) {
       auto exp = parse_http_date(expires);
-      auto date = parse_http_date(resp.header("date"));
+      auto date = parse_http_date(resp.header(Field::date));
       int64_t base =
           date ? *date : std::chrono::duration_cast<seconds>(now.time_since_epoch()).count();
       // An invalid Expires means "already expired" (RFC 9111 5.3).
@@ -224,7 +262,7 @@ StoreDecision decide_storage(const RouteCacheConfig& route, const RequestView& r
     if (cc.must_revalidate) d.stale_while_revalidate = d.stale_if_error = Duration(0);
     if (cc.stale_while_revalidate) d.stale_while_revalidate = seconds(*cc.stale_while_revalidate);
     if (cc.stale_if_error) d.stale_if_error = seconds(*cc.stale_if_error);
-    if (auto age = parse_seconds(http::trim(resp.header("age"))); resp.has("age") && age)
+    if (auto age = parse_seconds(http::trim(resp.header(Field::age))); resp.has(Field::age) && age)
       d.initial_age = *age;
   }
   d.freshness = lifetime - seconds(d.initial_age);
@@ -251,18 +289,18 @@ bool weak_etag_equal(std::string_view a, std::string_view b) {
 
 bool is_not_modified(const CachedResponse& entry, const RequestView& req) {
   if (entry.status != 200 || (req.method != "GET" && req.method != "HEAD")) return false;
-  if (req.has("if-none-match")) {
-    if (entry.etag.empty()) return false;
+  if (req.has(Field::if_none_match)) {
+    if (entry.etag().empty()) return false;
     bool match = false;
-    for_each_header(req.headers, "if-none-match", [&](std::string_view v) {
+    for_each_header(req.headers, Field::if_none_match, [&](std::string_view v) {
       http::for_each_token(v, [&](std::string_view tag) {
-        if (tag == "*" || weak_etag_equal(tag, entry.etag)) match = true;
+        if (tag == "*" || weak_etag_equal(tag, entry.etag())) match = true;
       });
     });
     return match;  // If-Modified-Since is ignored when If-None-Match is present
   }
-  if (req.has("if-modified-since")) {
-    auto since = parse_http_date(req.header("if-modified-since"));
+  if (req.has(Field::if_modified_since)) {
+    auto since = parse_http_date(req.header(Field::if_modified_since));
     std::optional<int64_t> modified = entry.last_modified ? entry.last_modified : entry.date;
     return since && modified && *modified <= *since;
   }
@@ -281,89 +319,128 @@ std::shared_ptr<CachedResponse> build_entry(const RequestView& req, const Respon
   e->stale_while_revalidate = decision.stale_while_revalidate;
   e->stale_if_error = decision.stale_if_error;
   e->initial_age = decision.initial_age;
-  e->etag = std::string(http::trim(resp.header("etag")));
-  if (resp.has("last-modified")) e->last_modified = parse_http_date(resp.header("last-modified"));
-  if (resp.has("date")) e->date = parse_http_date(resp.header("date"));
 
-  // The head is written straight into the entry's buffer, sized for head and body at once.
-  std::string& head = e->data;
-  size_t head_estimate = 128;  // status line, Date, Content-Length
-  for (const HeaderView& h : resp.headers)
-    head_estimate += h.name.size() + h.value.size() + 4;
-  head.reserve(head_estimate + body.size());
+  // Two passes: the first decides what is kept and sizes it, the second writes the entry's one
+  // buffer (head, body, 304 head, target) at its exact size.
+  thread_local std::vector<uint8_t> keep;  // per field: bit 1 in the head, bit 2 in the 304 head
+  keep.assign(resp.headers.size(), 0);
   int code = (resp.status % 1000 + 1000) % 1000;
-  const char status[4] = {static_cast<char>('0' + code / 100),
+  const char status[3] = {static_cast<char>('0' + code / 100),
                           static_cast<char>('0' + code / 10 % 10),
-                          static_cast<char>('0' + code % 10), '\0'};
+                          static_cast<char>('0' + code % 10)};
   std::string_view reason = resp.reason.empty() ? http::status_reason(resp.status) : resp.reason;
-  head += "HTTP/1.1 ";
-  head += status;
-  head += ' ';
-  head += reason;
-  head += "\r\n";
-  e->not_modified.reserve(head_estimate);
-  e->not_modified = "HTTP/1.1 304 Not Modified\r\n";
-  for (const HeaderView& h : resp.headers) {
-    if (dropped_from_stored_head(h.name) || listed_in_connection(h.name, resp.headers)) continue;
+  constexpr std::string_view kNotModifiedLine = "HTTP/1.1 304 Not Modified\r\n";
+  size_t head_size = 9 + 3 + 1 + reason.size() + 2;
+  size_t not_modified_size = kNotModifiedLine.size();
+  const bool check_connection = connection_names_fields(resp.headers);
+  const HeaderView* etag = nullptr;
+  std::string_view content_length;
+  for (size_t i = 0; i < resp.headers.size(); ++i) {
+    const HeaderView& h = resp.headers[i];
+    if (h.field == Field::content_length && content_length.empty()) content_length = h.value;
+    if (dropped_from_stored_head(h.field)) continue;
+    if (check_connection && listed_in_connection(h.name, resp.headers)) continue;
     if (is_tag_header(h.name, options.tag_headers)) {
-      // Surrogate-Key separates tags by spaces, Cache-Tag by commas.
-      std::string_view v = h.value;
-      size_t i = 0;
-      while (i < v.size()) {
-        while (i < v.size() && (v[i] == ' ' || v[i] == ',' || v[i] == '\t'))
-          ++i;
-        size_t j = i;
-        while (j < v.size() && v[j] != ' ' && v[j] != ',' && v[j] != '\t')
-          ++j;
-        std::string_view tag = v.substr(i, j - i);
-        // Each tag once: the store's tag index holds one slot per entry and tag.
-        if (j > i && std::find(e->tags.begin(), e->tags.end(), tag) == e->tags.end())
-          e->tags.emplace_back(tag);
-        i = j;
-      }
+      add_tags(h.value, e->tags);
       if (options.strip_tag_headers) continue;
     }
-    if (http::iequals(h.name, "vary"))
-      http::for_each_token(h.value, [&](std::string_view name) {
-        e->vary_names.emplace_back(name);
-        e->vary_values.push_back(joined_values(req.headers, name));
-      });
-    append_field(head, h.name, h.value);
-    if (kept_in_not_modified(h.name)) append_field(e->not_modified, h.name, h.value);
+    switch (h.field) {
+      case Field::vary:
+        http::for_each_token(h.value, [&](std::string_view name) {
+          e->vary_names.emplace_back(name);
+          e->vary_values.push_back(joined_values(req.headers, name));
+        });
+        break;
+      case Field::etag:
+        if (!etag) etag = &h;
+        break;
+      case Field::last_modified:
+        if (!e->last_modified) e->last_modified = parse_http_date(h.value);
+        break;
+      case Field::date:
+        if (!e->date) e->date = parse_http_date(h.value);
+        break;
+      default:
+        break;
+    }
+    const size_t line = h.name.size() + 2 + h.value.size() + 2;
+    keep[i] = 1;
+    head_size += line;
+    if (kept_in_not_modified(h.field)) {
+      keep[i] |= 2;
+      not_modified_size += line;
+    }
   }
+  char date[40];
+  std::string_view added_date;
   if (!e->date) {
-    char date[40];
     int64_t secs = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
-    std::string_view d(date, format_http_date(secs, date, sizeof date));
-    append_field(head, "Date", d);
-    append_field(e->not_modified, "Date", d);
+    added_date = std::string_view(date, format_http_date(secs, date, sizeof date));
+    head_size += 6 + added_date.size() + 2;
+    not_modified_size += 6 + added_date.size() + 2;
     e->date = secs;
   }
+  char length[24];
+  std::string_view stored_length;
   if (e->head_only) {
     // A HEAD answer announces the length of the GET body it stands for.
-    if (resp.has("content-length"))
-      append_field(head, "Content-Length", resp.header("content-length"));
+    stored_length = content_length;
   } else if (resp.status != 204 && resp.status != 304) {
-    char len[24];
-    auto [end, ec] = std::to_chars(len, len + sizeof len, body.size());
+    auto [end, ec] = std::to_chars(length, length + sizeof length, body.size());
     (void)ec;
-    append_field(head, "Content-Length", std::string_view(len, static_cast<size_t>(end - len)));
+    stored_length = std::string_view(length, static_cast<size_t>(end - length));
   }
-  e->head_size = static_cast<uint32_t>(head.size());
-  if (!e->head_only) e->data += body;
-  // The estimate is close: copying the entry again to save a few bytes is not worth it.
-  if (e->data.capacity() > e->data.size() + 256) e->data.shrink_to_fit();
-  if (e->not_modified.capacity() > e->not_modified.size() + 256) e->not_modified.shrink_to_fit();
-  e->target = std::string(req.path);
+  if (!stored_length.empty()) head_size += 16 + stored_length.size() + 2;
+  std::string_view stored_body = e->head_only ? std::string_view() : body;
+  const size_t target_size = req.path.size() + (req.query.empty() ? 0 : 1 + req.query.size());
+
+  std::string& data = e->data;
+  data.resize(head_size + stored_body.size() + not_modified_size + target_size);
+  char* out = data.data();
+  auto put = [&out](std::string_view v) {
+    std::memcpy(out, v.data(), v.size());
+    out += v.size();
+  };
+  auto put_field = [&put](std::string_view name, std::string_view value) {
+    put(name);
+    put(": ");
+    put(value);
+    put("\r\n");
+  };
+  put("HTTP/1.1 ");
+  put(std::string_view(status, 3));
+  put(" ");
+  put(reason);
+  put("\r\n");
+  for (size_t i = 0; i < resp.headers.size(); ++i) {
+    if (!(keep[i] & 1)) continue;
+    const HeaderView& h = resp.headers[i];
+    if (&h == etag) {
+      std::string_view v = http::trim(h.value);
+      e->etag_offset = static_cast<uint32_t>(out - data.data() + h.name.size() + 2 +
+                                             static_cast<size_t>(v.data() - h.value.data()));
+      e->etag_size = static_cast<uint32_t>(v.size());
+    }
+    put_field(h.name, h.value);
+  }
+  if (!added_date.empty()) put_field("Date", added_date);
+  if (!stored_length.empty()) put_field("Content-Length", stored_length);
+  put(stored_body);
+  put(kNotModifiedLine);
+  for (size_t i = 0; i < resp.headers.size(); ++i)
+    if (keep[i] & 2) put_field(resp.headers[i].name, resp.headers[i].value);
+  if (!added_date.empty()) put_field("Date", added_date);
+  put(req.path);
   if (!req.query.empty()) {
-    e->target += '?';
-    e->target += req.query;
+    put("?");
+    put(req.query);
   }
+  e->head_size = static_cast<uint32_t>(head_size);
+  e->body_size = static_cast<uint32_t>(stored_body.size());
+  e->not_modified_size = static_cast<uint32_t>(not_modified_size);
 
   size_t charge =
-      allocation_size(sizeof(CachedResponse) + 16) + allocation_size(e->data.capacity() + 1) +
-      allocation_size(e->not_modified.capacity() + 1) + allocation_size(e->target.capacity() + 1) +
-      allocation_size(e->etag.capacity() + 1);
+      allocation_size(sizeof(CachedResponse) + 16) + allocation_size(data.capacity() + 1);
   for (const std::string& t : e->tags)
     charge += sizeof(std::string) + allocation_size(t.capacity() + 1);
   for (size_t i = 0; i < e->vary_names.size(); ++i)
@@ -375,7 +452,7 @@ std::shared_ptr<CachedResponse> build_entry(const RequestView& req, const Respon
 
 std::string revalidation_fields(const CachedResponse& entry) {
   std::string out;
-  if (!entry.etag.empty()) append_field(out, "If-None-Match", entry.etag);
+  if (!entry.etag().empty()) append_field(out, "If-None-Match", entry.etag());
   if (entry.last_modified) {
     char date[40];
     append_field(out, "If-Modified-Since",
@@ -402,11 +479,11 @@ ResponseView merge_not_modified(const CachedResponse& stored, const ResponseView
     if (colon == std::string_view::npos) continue;
     HeaderView h{line.substr(0, colon), http::trim(line.substr(colon + 1))};
     // Content-Length is recomputed; fields the 304 sends again replace the stored ones.
-    if (iequals(h.name, "content-length") || has_header(not_modified.headers, h.name)) continue;
+    if (h.field == Field::content_length || has_header(not_modified.headers, h.name)) continue;
     scratch.push_back(h);
   }
   for (const HeaderView& h : not_modified.headers)
-    if (!iequals(h.name, "content-length")) scratch.push_back(h);
+    if (h.field != Field::content_length) scratch.push_back(h);
   return ResponseView{stored.status, reason, scratch};
 }
 

@@ -17,8 +17,8 @@ using detail::Shard;
 namespace {
 
 Node* make_node(uint64_t hash, std::string_view key, std::shared_ptr<const CachedResponse> entry) {
-  auto* n = new Node;
-  n->key = std::string(key);
+  Node* n = detail::new_node();
+  n->key.assign(key);
   n->hash = hash;
   n->charge = entry->charge + detail::node_overhead(n->key.capacity(), entry->tags.size());
   n->value = std::move(entry);
@@ -32,11 +32,11 @@ std::shared_ptr<const CachedResponse> pass_marker(const Flight& flight, TimePoin
   auto e = std::make_shared<CachedResponse>();
   e->pass = true;
   e->route = flight.route();
-  e->target = flight.target();
+  e->assign({}, {}, {}, flight.target());
   e->stored_at = now;
   e->fresh_until = now + kPassDuration;
   e->charge =
-      allocation_size(sizeof(CachedResponse) + 16) + allocation_size(e->target.capacity() + 1);
+      allocation_size(sizeof(CachedResponse) + 16) + allocation_size(e->data.capacity() + 1);
   return e;
 }
 
@@ -70,9 +70,8 @@ Shard& CacheStore::shard_for(uint64_t hash) const {
 
 std::shared_ptr<Flight> CacheStore::open_flight(Shard& s, uint64_t hash, std::string_view key,
                                                 const LookupOptions& options, bool registered) {
-  auto f = std::make_shared<Flight>(std::string(key), hash, std::string(options.target),
-                                    options.route, s.purge_epoch, registered);
-  if (registered) s.flights.emplace(KeyRef{hash, f->key()}, f);
+  auto f = make_flight(key, hash, options.target, options.route, s.purge_epoch, registered);
+  if (registered) s.flights.push_back(f);
   return f;
 }
 
@@ -110,7 +109,7 @@ CacheStore::Lookup CacheStore::lookup(uint64_t hash, std::string_view key, TimeP
           s.touch(n);
           out.found = Found::stale;
           // One background refresh per key; without coalescing, each stale answer refreshes.
-          if (!options.coalesce || s.flights.find(KeyRef{hash, key}) == s.flights.end()) {
+          if (!options.coalesce || !s.find_flight(hash, key)) {
             out.flight = open_flight(s, hash, key, options, options.coalesce);
             out.leader = true;
           }
@@ -125,9 +124,8 @@ CacheStore::Lookup CacheStore::lookup(uint64_t hash, std::string_view key, TimeP
       }
     }
     if (options.coalesce) {
-      auto f = s.flights.find(KeyRef{hash, key});
-      if (f != s.flights.end()) {
-        out.flight = f->second;
+      if (auto f = s.flight_of(hash, key)) {
+        out.flight = std::move(f);
       } else {
         out.flight = open_flight(s, hash, key, options, true);
         out.leader = true;
@@ -150,13 +148,13 @@ bool CacheStore::finish_fill(const std::shared_ptr<Flight>& flight,
     node = make_node(flight->hash(), flight->key(), entry);
   else if (status == FillStatus::uncacheable && flight->registered())
     node = make_node(flight->hash(), flight->key(), pass_marker(*flight, now));
-  std::vector<Node*> garbage;
+  // Per thread and reused: a local vector would allocate on every eviction.
+  thread_local std::vector<Node*> garbage;
   bool stored = false;
   {
     std::lock_guard lock(s.mu);
     if (flight->registered()) {
-      auto it = s.flights.find(KeyRef{flight->hash(), flight->key()});
-      if (it != s.flights.end() && it->second == flight) s.flights.erase(it);
+      s.remove_flight(flight.get());
     }
     bool purged =
         flight->purged() || (!flight->registered() && s.purge_epoch != flight->shard_epoch());
@@ -183,7 +181,8 @@ void CacheStore::insert(uint64_t hash, std::string_view key,
                         std::shared_ptr<const CachedResponse> entry, TimePoint now) {
   Shard& s = shard_for(hash);
   Node* node = make_node(hash, key, std::move(entry));
-  std::vector<Node*> garbage;
+  // Per thread and reused: a local vector would allocate on every eviction.
+  thread_local std::vector<Node*> garbage;
   {
     std::lock_guard lock(s.mu);
     if (node->charge <= s.capacity) {

@@ -50,6 +50,16 @@ size_t render_dynamic_headers(const CachedResponse& entry, TimePoint now, CacheS
   return need;
 }
 
+void CachedResponse::assign(std::string_view head, std::string_view body,
+                            std::string_view not_modified, std::string_view target) {
+  data.clear();
+  data.reserve(head.size() + body.size() + not_modified.size() + target.size());
+  data.append(head).append(body).append(not_modified).append(target);
+  head_size = static_cast<uint32_t>(head.size());
+  body_size = static_cast<uint32_t>(body.size());
+  not_modified_size = static_cast<uint32_t>(not_modified.size());
+}
+
 size_t allocation_size(size_t capacity) {
   if (capacity == 0) return 0;
   // glibc: 8 bytes of chunk header, 16-byte granularity, 32-byte minimum chunk.

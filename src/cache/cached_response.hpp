@@ -23,16 +23,20 @@ enum class CacheStatus : uint8_t { hit, miss, stale, bypass, expired };
 std::string_view cache_status_name(CacheStatus status);  // "HIT", "MISS", ...
 
 struct CachedResponse {
-  std::string data;          // head bytes then body bytes
-  std::string not_modified;  // head of the 304 answer: status line and validator fields
+  // One buffer for every byte the entry serves or matches: the head, the body, the head of the
+  // 304 answer (status line and validator fields) and the target, so a store allocates once.
+  std::string data;
   uint32_t head_size = 0;
+  uint32_t body_size = 0;
+  uint32_t not_modified_size = 0;
+  uint32_t etag_offset = 0;  // the ETag value, as sent by the origin (e.g. W/"v1"), in the head
+  uint32_t etag_size = 0;
   int status = 0;
   uint16_t route = 0;
   bool head_only = false;  // stored from a HEAD response: there is no body to serve a GET
   // Not a response but a marker: the key's last response could not be stored, so until the
   // marker expires its requests go upstream at once instead of queueing behind one another.
   bool pass = false;
-  std::string etag;                      // as sent by the origin, e.g. W/"v1"
   std::optional<int64_t> last_modified;  // unix seconds
   std::optional<int64_t> date;           // unix seconds
   TimePoint stored_at{};
@@ -43,11 +47,22 @@ struct CachedResponse {
   std::vector<std::string> vary_names;
   std::vector<std::string> vary_values;  // the storing request's values, parallel to vary_names
   std::vector<std::string> tags;
-  std::string target;  // path, plus "?query" when present: what purge patterns match
-  size_t charge = 0;   // bytes accounted for this response, allocation overhead included
+  size_t charge = 0;  // bytes accounted for this response, allocation overhead included
 
-  std::string_view head() const { return std::string_view(data).substr(0, head_size); }
-  std::string_view body() const { return std::string_view(data).substr(head_size); }
+  std::string_view head() const { return {data.data(), head_size}; }
+  std::string_view body() const { return {data.data() + head_size, body_size}; }
+  std::string_view not_modified_head() const {
+    return {data.data() + head_size + body_size, not_modified_size};
+  }
+  // Path, plus "?query" when present: what purge patterns match.
+  std::string_view target() const {
+    size_t start = size_t{head_size} + body_size + not_modified_size;
+    return {data.data() + start, data.size() - start};
+  }
+  std::string_view etag() const { return {data.data() + etag_offset, etag_size}; }
+  // Fills `data` from its four parts (for entries not built from a response: markers, tests).
+  void assign(std::string_view head, std::string_view body, std::string_view not_modified,
+              std::string_view target);
 
   bool fresh(TimePoint now) const { return now < fresh_until; }
   // Expired, but inside the stale-while-revalidate window.

@@ -11,6 +11,39 @@ Flight::Flight(std::string key, uint64_t hash, std::string target, uint16_t rout
       shard_epoch_(shard_epoch),
       registered_(registered) {}
 
+namespace {
+// A few, for the bursts in which one event-loop turn finishes many fills before the next starts.
+constexpr size_t kSpareFlights = 64;
+thread_local std::vector<std::shared_ptr<Flight>> spare_flights;
+}  // namespace
+
+std::shared_ptr<Flight> make_flight(std::string_view key, uint64_t hash, std::string_view target,
+                                    uint16_t route, uint64_t shard_epoch, bool registered) {
+  if (spare_flights.empty())
+    return std::make_shared<Flight>(std::string(key), hash, std::string(target), route, shard_epoch,
+                                    registered);
+  std::shared_ptr<Flight> f = std::move(spare_flights.back());
+  spare_flights.pop_back();
+  f->key_.assign(key);
+  f->hash_ = hash;
+  f->target_.assign(target);
+  f->route_ = route;
+  f->shard_epoch_ = shard_epoch;
+  f->registered_ = registered;
+  f->purged_.store(false, std::memory_order_relaxed);
+  f->done_ = false;
+  return f;
+}
+
+void recycle_flight(std::shared_ptr<Flight>&& flight) {
+  // Sole owner: no waiter, lookup or table entry can still reach it.
+  if (!flight || flight.use_count() != 1 || !flight->done_) return;
+  flight->result_ = FillResult{};  // releases the entry now
+  flight->waiters_.clear();
+  if (flight->key_.capacity() > 1024 || flight->target_.capacity() > 1024) return;
+  if (spare_flights.size() < kSpareFlights) spare_flights.push_back(std::move(flight));
+}
+
 void Flight::on_complete(asio::any_io_executor executor, std::function<void(FillResult)> fn) {
   std::unique_lock lock(mu_);
   if (!done_) {

@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cache/cached_response.hpp"
@@ -62,18 +63,29 @@ class Flight {
     asio::any_io_executor executor;
     std::function<void(FillResult)> fn;
   };
-  const std::string key_;
-  const uint64_t hash_;
-  const std::string target_;
-  const uint16_t route_;
-  const uint64_t shard_epoch_;
-  const bool registered_;
+  friend void recycle_flight(std::shared_ptr<Flight>&&);
+  friend std::shared_ptr<Flight> make_flight(std::string_view, uint64_t, std::string_view, uint16_t,
+                                             uint64_t, bool);
+  // Fixed for the flight's life; reassigned only when a finished, unshared flight is reused.
+  std::string key_;
+  uint64_t hash_;
+  std::string target_;
+  uint16_t route_;
+  uint64_t shard_epoch_;
+  bool registered_;
   std::atomic<bool> purged_{false};
   mutable std::mutex mu_;
   bool done_ = false;
   FillResult result_;
   std::vector<Waiter> waiters_;
 };
+
+// A new flight, reusing this thread's last finished one when nobody else holds it any more, so
+// a miss allocates nothing for its coalescing.
+std::shared_ptr<Flight> make_flight(std::string_view key, uint64_t hash, std::string_view target,
+                                    uint16_t route, uint64_t shard_epoch, bool registered);
+// Gives a finished flight back for reuse; kept only when `flight` is its last owner.
+void recycle_flight(std::shared_ptr<Flight>&& flight);
 
 // Waits at most `timeout` for `flight` to end. The calling coroutine's executor must not run
 // handlers concurrently (one thread per io_context, or a strand).

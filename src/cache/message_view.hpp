@@ -1,9 +1,12 @@
 // Lightweight, non-owning views of a request and a response, as the cache's policy sees them.
 //
 // The gateway fills these from its parser's header slices into a scratch vector it reuses per
-// connection, so building a view allocates nothing once the vector has grown.
+// connection, so building a view allocates nothing once the vector has grown. Each field knows
+// which of the names the cache cares about it is, classified once, so the policy's many
+// "is there a Cache-Control?" questions compare a byte per field instead of a name.
 #pragma once
 
+#include <cstdint>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -13,18 +16,62 @@
 
 namespace sluice::cache {
 
+enum class Field : uint8_t {
+  other,
+  age,
+  authorization,
+  cache_control,
+  connection,
+  content_length,
+  content_location,
+  cookie,
+  date,
+  etag,
+  expires,
+  if_modified_since,
+  if_none_match,
+  keep_alive,
+  last_modified,
+  pragma,
+  proxy,  // any Proxy-* field
+  range,
+  set_cookie,
+  te,
+  trailer,
+  transfer_encoding,
+  upgrade,
+  vary,
+  x_cache,
+};
+Field classify_field(std::string_view name);
+// Connection-level fields (RFC 9110 7.6.1) and Proxy-*, as http::is_hop_by_hop.
+bool is_hop_by_hop(Field f);
+
 struct HeaderView {
+  HeaderView() = default;
+  HeaderView(std::string_view n, std::string_view v)
+      : name(n), value(v), field(classify_field(n)) {}
   std::string_view name;
   std::string_view value;
+  Field field = Field::other;
 };
 
-// First value of `name` (case-insensitive), empty when absent.
+// First value of the field (case-insensitive name), empty when absent.
+std::string_view find_header(std::span<const HeaderView> headers, Field field);
 std::string_view find_header(std::span<const HeaderView> headers, std::string_view name);
+bool has_header(std::span<const HeaderView> headers, Field field);
 bool has_header(std::span<const HeaderView> headers, std::string_view name);
 
-// Calls fn(value) for every field line named `name`, in order.
+// Calls fn(value) for every field line of the field, in order.
+template <class Fn>
+void for_each_header(std::span<const HeaderView> headers, Field field, Fn&& fn) {
+  for (const HeaderView& h : headers)
+    if (h.field == field) fn(h.value);
+}
 template <class Fn>
 void for_each_header(std::span<const HeaderView> headers, std::string_view name, Fn&& fn) {
+  if (Field f = classify_field(name); f != Field::other && f != Field::proxy)
+    return for_each_header(headers, f, fn);
   for (const HeaderView& h : headers)
     if (http::iequals(h.name, name)) fn(h.value);
 }
@@ -36,7 +83,9 @@ struct RequestView {
   std::string_view query;   // after '?', empty when absent
   std::span<const HeaderView> headers;
 
+  std::string_view header(Field f) const { return find_header(headers, f); }
   std::string_view header(std::string_view name) const { return find_header(headers, name); }
+  bool has(Field f) const { return has_header(headers, f); }
   bool has(std::string_view name) const { return has_header(headers, name); }
 };
 
@@ -45,7 +94,9 @@ struct ResponseView {
   std::string_view reason;  // empty: the standard reason phrase is used
   std::span<const HeaderView> headers;
 
+  std::string_view header(Field f) const { return find_header(headers, f); }
   std::string_view header(std::string_view name) const { return find_header(headers, name); }
+  bool has(Field f) const { return has_header(headers, f); }
   bool has(std::string_view name) const { return has_header(headers, name); }
 };
 

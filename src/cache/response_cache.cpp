@@ -19,13 +19,16 @@ void FillLease::abandon(FillStatus status, TimePoint now) {
   if (!flight_) return;
   auto flight = std::move(flight_);
   store_->finish_fill(flight, nullptr, status, now);
+  recycle_flight(std::move(flight));
 }
 
 bool FillLease::complete(std::shared_ptr<const CachedResponse> entry, TimePoint now) {
   if (!flight_) return false;
   auto flight = std::move(flight_);
   FillStatus status = entry ? FillStatus::filled : FillStatus::uncacheable;
-  return store_->finish_fill(flight, std::move(entry), status, now);
+  bool stored = store_->finish_fill(flight, std::move(entry), status, now);
+  recycle_flight(std::move(flight));
+  return stored;
 }
 
 namespace {
@@ -202,7 +205,7 @@ ServeBuffers ResponseCache::serve_buffers(const CachedResponse& entry, CacheStat
                                           std::string_view extra, TimePoint now, char* scratch,
                                           size_t scratch_size) {
   ServeBuffers out;
-  out.head = not_modified ? std::string_view(entry.not_modified) : entry.head();
+  out.head = not_modified ? entry.not_modified_head() : entry.head();
   size_t n = render_dynamic_headers(entry, now, status, extra, scratch, scratch_size);
   out.dynamic = std::string_view(scratch, n);
   if (!not_modified && !head_request) out.body = entry.body();

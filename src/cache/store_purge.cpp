@@ -115,7 +115,7 @@ size_t CacheStore::run_purge(std::shared_ptr<const PurgeRule> rule, size_t inlin
     ++s.purge_epoch;
     s.rules.push_back({rule, s.seq});
     // Fetches already under way return content from before the purge: not to be stored.
-    for (auto& [k, f] : s.flights)
+    for (auto& f : s.flights)
       if (rule->matches_target(f->target())) f->mark_purged();
   }
   size_t removed = 0;
@@ -264,7 +264,7 @@ bool CacheStore::sweep_pattern(Shard& s, const PurgePattern& pattern, uint64_t s
         ++it;
         ++visited;
         if (budget > 0) --budget;
-        if (n->seq <= seq_limit && pattern.matches(n->value->target)) remove_node(s, n, garbage);
+        if (n->seq <= seq_limit && pattern.matches(n->value->target())) remove_node(s, n, garbage);
       }
       if (!done) resume = std::string(last);
       first = false;

@@ -2,10 +2,88 @@
 
 namespace sluice::cache::detail {
 
+namespace {
+
+// Bounded, so that a thread that once evicted a million entries does not keep their nodes.
+constexpr size_t kRecycled = 256;
+
+struct Recycler {
+  std::vector<Node*> nodes;
+  std::vector<EntryMap::node_type> map_nodes;
+  std::vector<TargetIndex::node_type> target_nodes;
+  ~Recycler() {
+    for (Node* n : nodes)
+      delete n;
+  }
+};
+thread_local Recycler recycler;
+
+template <class Handle>
+void keep(std::vector<Handle>& pool, Handle&& handle) {
+  if (pool.size() < kRecycled) pool.push_back(std::move(handle));
+}
+
+template <class Map, class Value>
+typename Map::iterator emplace_reusing(Map& map, std::vector<typename Map::node_type>& pool,
+                                       typename Map::key_type key, Value&& value) {
+  if (pool.empty()) {
+    if constexpr (requires { map.emplace(key, value).first; })
+      return map.emplace(key, std::forward<Value>(value)).first;
+    else
+      return map.emplace(key, std::forward<Value>(value));
+  }
+  typename Map::node_type handle = std::move(pool.back());
+  pool.pop_back();
+  handle.key() = key;
+  handle.mapped() = std::forward<Value>(value);
+  if constexpr (requires { map.insert(std::move(handle)).position; })
+    return map.insert(std::move(handle)).position;
+  else
+    return map.insert(std::move(handle));
+}
+
+}  // namespace
+
+Node* new_node() {
+  if (recycler.nodes.empty()) return new Node;
+  Node* n = recycler.nodes.back();
+  recycler.nodes.pop_back();
+  return n;
+}
+
 void free_nodes(std::vector<Node*>& nodes) {
-  for (Node* n : nodes)
-    delete n;
+  for (Node* n : nodes) {
+    if (recycler.nodes.size() >= kRecycled || n->key.capacity() > 1024) {
+      delete n;
+      continue;
+    }
+    n->value.reset();
+    n->tag_its.clear();
+    n->prev = n->next = nullptr;
+    recycler.nodes.push_back(n);
+  }
   nodes.clear();
+}
+
+Flight* Shard::find_flight(uint64_t hash, std::string_view key) const {
+  for (const auto& f : flights)
+    if (f->hash() == hash && f->key() == key) return f.get();
+  return nullptr;
+}
+
+std::shared_ptr<Flight> Shard::flight_of(uint64_t hash, std::string_view key) const {
+  for (const auto& f : flights)
+    if (f->hash() == hash && f->key() == key) return f;
+  return nullptr;
+}
+
+void Shard::remove_flight(const Flight* flight) {
+  for (auto& f : flights)
+    if (f.get() == flight) {
+      f = std::move(flights.back());
+      flights.pop_back();
+      return;
+    }
 }
 
 size_t node_overhead(size_t key_capacity, size_t tag_count) {
@@ -46,12 +124,22 @@ void NodeList::remove(Node* n) {
 }
 
 void GhostSet::add(uint64_t hash, size_t capacity) {
-  order_.push_back(hash);
-  members_.insert(hash);
-  while (order_.size() > capacity) {
+  while (!order_.empty() && order_.size() >= capacity) {
     auto it = members_.find(order_.front());
-    if (it != members_.end()) members_.erase(it);
+    if (it != members_.end()) {
+      if (spare_.empty())
+        spare_ = members_.extract(it);
+      else
+        members_.erase(it);
+    }
     order_.pop_front();
+  }
+  order_.push_back(hash);
+  if (spare_.empty()) {
+    members_.insert(hash);
+  } else {
+    spare_.value() = hash;
+    members_.insert(std::move(spare_));
   }
 }
 
@@ -72,7 +160,7 @@ bool PurgeRule::matches(const CachedResponse& e) const {
     case Kind::all:
       return true;
     case Kind::pattern:
-      return matches_target(e.target);
+      return matches_target(e.target());
     case Kind::tag:
       for (const std::string& t : e.tags)
         if (t == tag) return true;
@@ -97,8 +185,9 @@ bool Shard::matched_by_rule(const Node& node) const {
 
 void Shard::unlink(Node* node) {
   list_of(node).remove(node);
-  map.erase(KeyRef{node->hash, node->key});
-  by_target.erase(node->target_it);
+  if (auto it = map.find(KeyRef{node->hash, node->key}); it != map.end())
+    keep(recycler.map_nodes, map.extract(it));
+  keep(recycler.target_nodes, by_target.extract(node->target_it));
   for (auto it : node->tag_its)
     by_tag.erase(it);
   node->tag_its.clear();
@@ -171,8 +260,8 @@ void Shard::insert(Node* node, TimePoint now, std::vector<Node*>& garbage) {
       break;
   }
   list_of(node).push_front(node);
-  map.emplace(KeyRef{node->hash, node->key}, node);
-  node->target_it = by_target.emplace(std::string_view(node->value->target), node);
+  emplace_reusing(map, recycler.map_nodes, KeyRef{node->hash, node->key}, node);
+  node->target_it = emplace_reusing(by_target, recycler.target_nodes, node->value->target(), node);
   node->tag_its.reserve(node->value->tags.size());
   for (const std::string& t : node->value->tags)
     node->tag_its.push_back(by_tag.emplace(std::string_view(t), node));

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <memory>
@@ -23,7 +24,28 @@
 namespace sluice::cache::detail {
 
 struct Node;
-using TargetIndex = std::multimap<std::string_view, Node*>;
+
+// Byte order of std::string_view, comparing eight bytes at a time inline: targets share long
+// prefixes ("/api/items/..."), and a memcmp call per tree level is most of an insert's cost.
+struct TargetLess {
+  static uint64_t load_be(const char* p) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    return __builtin_bswap64(v);
+  }
+  bool operator()(std::string_view a, std::string_view b) const {
+    size_t n = a.size() < b.size() ? a.size() : b.size();
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      uint64_t x = load_be(a.data() + i), y = load_be(b.data() + i);
+      if (x != y) return x < y;
+    }
+    for (; i < n; ++i)
+      if (a[i] != b[i]) return static_cast<unsigned char>(a[i]) < static_cast<unsigned char>(b[i]);
+    return a.size() < b.size();
+  }
+};
+using TargetIndex = std::multimap<std::string_view, Node*, TargetLess>;
 using TagIndex = std::multimap<std::string_view, Node*>;
 
 struct KeyRef {
@@ -49,7 +71,11 @@ struct Node {
   std::vector<TagIndex::iterator> tag_its;
 };
 
-// Frees nodes removed under a shard lock, once it is released.
+// Nodes and the containers' node allocations are recycled per thread: a store in steady state
+// (one entry in, one evicted) then allocates nothing for its bookkeeping, only the response.
+Node* new_node();
+// Frees nodes removed under a shard lock, once it is released (their responses are released
+// here, outside the lock; the nodes themselves are kept for reuse).
 void free_nodes(std::vector<Node*>& nodes);
 
 // Bytes accounted for a node beyond its response: the node, its key, its map and index slots.
@@ -77,8 +103,10 @@ class GhostSet {
   void clear();
 
  private:
+  using Members = std::unordered_multiset<uint64_t>;
   std::deque<uint64_t> order_;
-  std::unordered_multiset<uint64_t> members_;
+  Members members_;
+  Members::node_type spare_;  // the oldest member's slot, reused by the next one
 };
 
 // A purge in progress, visible to lookups so that its matches are never served.
@@ -103,10 +131,14 @@ struct PurgeJob {
   std::vector<uint32_t> pending;  // shards still to sweep
 };
 
+using EntryMap = std::unordered_map<KeyRef, Node*, KeyRefHash>;
+
 struct Shard {
   std::mutex mu;
-  std::unordered_map<KeyRef, Node*, KeyRefHash> map;
-  std::unordered_map<KeyRef, std::shared_ptr<Flight>, KeyRefHash> flights;
+  EntryMap map;
+  // Fills in flight on this shard: as many as requests in flight at most, a handful at a time,
+  // so a vector searched by hash beats a map and allocates nothing.
+  std::vector<std::shared_ptr<Flight>> flights;
   // S3-FIFO: small (probation) and main FIFOs and the ghost set. LRU: main only.
   // W-TinyLFU: small is the admission window, main the probation and protected_ the protected
   // segment of the main LRU, and the sketch counts requests.
@@ -136,6 +168,9 @@ struct Shard {
   void touch(Node* node);           // a hit
   void record_miss(uint64_t hash);  // a lookup that found nothing
   bool matched_by_rule(const Node& node) const;
+  Flight* find_flight(uint64_t hash, std::string_view key) const;
+  std::shared_ptr<Flight> flight_of(uint64_t hash, std::string_view key) const;
+  void remove_flight(const Flight* flight);
 
  private:
   void evict(TimePoint now, std::vector<Node*>& garbage);

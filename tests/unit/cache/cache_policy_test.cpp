@@ -260,8 +260,8 @@ TEST(Conditional, IfNoneMatchUsesWeakComparison) {
   Request both("GET", "/x");
   both.with("If-None-Match", "\"v2\"").with("If-Modified-Since", "Mon, 07 Nov 1994 08:49:37 GMT");
   EXPECT_FALSE(is_not_modified(*e, both.view()));  // If-None-Match takes precedence
-  EXPECT_EQ(e->not_modified.rfind("HTTP/1.1 304 Not Modified\r\n", 0), 0u);
-  EXPECT_NE(e->not_modified.find("ETag: \"v1\"\r\n"), std::string::npos);
+  EXPECT_EQ(e->not_modified_head().rfind("HTTP/1.1 304 Not Modified\r\n", 0), 0u);
+  EXPECT_NE(e->not_modified_head().find("ETag: \"v1\"\r\n"), std::string::npos);
 }
 
 TEST(Vary, StoredValuesMustMatch) {
@@ -298,7 +298,7 @@ TEST(BuildEntry, HeadIsPreSerializedWithoutHopByHopFields) {
             "GMT\r\nContent-Length: 5\r\n");
   EXPECT_EQ(e->body(), "hello");
   EXPECT_EQ(e->tags, (std::vector<std::string>{"product-42", "page-home"}));
-  EXPECT_EQ(e->target, "/x?a=1");
+  EXPECT_EQ(e->target(), "/x?a=1");
   EXPECT_EQ(e->initial_age, 3);
   EXPECT_GT(e->charge, e->data.size());
   char buf[128];

@@ -76,16 +76,12 @@ inline std::shared_ptr<CachedResponse> simple_entry(std::string target, TimePoin
                                                     size_t body_size = 16,
                                                     std::vector<std::string> tags = {}) {
   auto e = std::make_shared<CachedResponse>();
-  e->data = "HTTP/1.1 200 OK\r\n";
-  e->head_size = static_cast<uint32_t>(e->data.size());
-  e->data.append(body_size, 'x');
+  e->assign("HTTP/1.1 200 OK\r\n", std::string(body_size, 'x'), "", target);
   e->status = 200;
   e->fresh_until = fresh_until;
-  e->target = std::move(target);
   e->tags = std::move(tags);
   e->charge = allocation_size(sizeof(CachedResponse) + 16) +
-              allocation_size(e->data.capacity() + 1) + allocation_size(e->target.capacity() + 1) +
-              64 * e->tags.size();
+              allocation_size(e->data.capacity() + 1) + 64 * e->tags.size();
   return e;
 }
 
