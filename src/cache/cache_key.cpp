@@ -9,25 +9,23 @@ namespace {
 constexpr char kSeparator = '\x1f';
 constexpr char kEscape = '\x1e';
 
-void append_escaped(std::string& out, std::string_view value) {
+// Writes `value` at `out` with the separator and escape bytes escaped; returns the end. Needs
+// room for twice the value.
+char* put_escaped(char* out, std::string_view value) {
   if (!std::memchr(value.data(), kSeparator, value.size()) &&
       !std::memchr(value.data(), kEscape, value.size())) {
-    out.append(value);
-    return;
+    std::memcpy(out, value.data(), value.size());
+    return out + value.size();
   }
   for (char c : value) {
     if (c == kSeparator || c == kEscape) {
-      out.push_back(kEscape);
-      out.push_back(c == kSeparator ? '1' : '0');
+      *out++ = kEscape;
+      *out++ = c == kSeparator ? '1' : '0';
     } else {
-      out.push_back(c);
+      *out++ = c;
     }
   }
-}
-
-void append_value(std::string& out, std::string_view value) {
-  append_escaped(out, value);
-  out.push_back(kSeparator);
+  return out;
 }
 
 }  // namespace
@@ -147,54 +145,88 @@ void KeyTemplate::add_header(std::string_view name) {
 }
 
 void KeyTemplate::build(const RequestView& req, std::string& out) const {
-  out.clear();
+  // The key is written through a pointer into a buffer sized for the worst case (every value
+  // escaped to twice its size, a marker and a separator per part), then trimmed.
+  size_t bound = 0;
+  for (const Part& p : parts_) {
+    bound += 2;
+    switch (p.kind) {
+      case Kind::literal:
+        bound += p.text.size();
+        break;
+      case Kind::method:
+        bound += 2 * req.method.size();
+        break;
+      case Kind::host:
+        bound += req.host.size();
+        break;
+      case Kind::path:
+        bound += 2 * req.path.size();
+        break;
+      case Kind::query:
+      case Kind::query_param:
+        bound += 2 * req.query.size();
+        break;
+      case Kind::header:
+      case Kind::cookie:
+        for_each_header(req.headers, p.kind == Kind::header ? std::string_view(p.text) : "cookie",
+                        [&](std::string_view v) { bound += 2 * v.size() + 2; });
+        break;
+    }
+  }
+  out.resize(bound);
+  char* const begin = out.data();
+  char* o = begin;
   for (const Part& p : parts_) {
     switch (p.kind) {
       case Kind::literal:
-        out += p.text;
+        std::memcpy(o, p.text.data(), p.text.size());
+        o += p.text.size();
         break;
       case Kind::method:
-        append_value(out, req.method);
+        o = put_escaped(o, req.method);
+        *o++ = kSeparator;
         break;
-      case Kind::host: {
-        const size_t start = out.size();
-        out.append(req.host).push_back(kSeparator);
-        for (size_t i = start; i + 1 < out.size(); ++i) {
-          char c = out[i];
-          out[i] = c == kSeparator || c == kEscape ? '_' : http::ascii_lower(c);
-        }
+      case Kind::host:
+        for (char c : req.host)
+          *o++ = c == kSeparator || c == kEscape ? '_' : http::ascii_lower(c);
+        *o++ = kSeparator;
         break;
-      }
       case Kind::path:
-        append_value(out, req.path);
+        o = put_escaped(o, req.path);
+        *o++ = kSeparator;
         break;
       case Kind::query:
-        append_value(out, req.query);
+        o = put_escaped(o, req.query);
+        *o++ = kSeparator;
         break;
       case Kind::header: {
-        bool first = true;
         // A leading marker tells an absent header from an empty one.
-        out.push_back('=');
+        char* marker = o++;
+        *marker = '-';
         for_each_header(req.headers, p.text, [&](std::string_view v) {
-          if (!first) out += ", ";
-          first = false;
-          append_escaped(out, v);
+          if (*marker == '=') {
+            *o++ = ',';
+            *o++ = ' ';
+          }
+          *marker = '=';
+          o = put_escaped(o, v);
         });
-        if (first) out.back() = '-';
-        out.push_back(kSeparator);
+        *o++ = kSeparator;
         break;
       }
       case Kind::cookie:
       case Kind::query_param: {
         auto v =
             p.kind == Kind::cookie ? find_cookie(req, p.text) : find_query_param(req.query, p.text);
-        out.push_back(v ? '=' : '-');
-        if (v) append_escaped(out, *v);
-        out.push_back(kSeparator);
+        *o++ = v ? '=' : '-';
+        if (v) o = put_escaped(o, *v);
+        *o++ = kSeparator;
         break;
       }
     }
   }
+  out.resize(static_cast<size_t>(o - begin));
 }
 
 }  // namespace sluice::cache

@@ -187,33 +187,41 @@ RequestDecision classify_request(const RouteCacheConfig& route, const RequestVie
   return {RequestAction::lookup, false, ""};
 }
 
+namespace {
+
+// Merges one Cache-Control field line into `cc`.
+void merge_cache_control(std::string_view line, CacheControl& cc) {
+  http::for_each_token(line, [&](std::string_view d) {
+    size_t eq = d.find('=');
+    std::string_view name = http::trim(d.substr(0, eq));
+    std::string_view arg = eq == std::string_view::npos ? "" : http::trim(d.substr(eq + 1));
+    if (iequals(name, "no-store"))
+      cc.no_store = true;
+    else if (iequals(name, "no-cache"))
+      cc.no_cache = true;
+    else if (iequals(name, "private"))
+      cc.private_ = true;
+    else if (iequals(name, "public"))
+      cc.public_ = true;
+    else if (iequals(name, "must-revalidate") || iequals(name, "proxy-revalidate"))
+      cc.must_revalidate = true;
+    else if (iequals(name, "max-age"))
+      cc.max_age = parse_seconds(arg).value_or(0);
+    else if (iequals(name, "s-maxage"))
+      cc.s_maxage = parse_seconds(arg).value_or(0);
+    else if (iequals(name, "stale-while-revalidate"))
+      cc.stale_while_revalidate = parse_seconds(arg);
+    else if (iequals(name, "stale-if-error"))
+      cc.stale_if_error = parse_seconds(arg);
+  });
+}
+
+}  // namespace
+
 CacheControl parse_cache_control(std::span<const HeaderView> headers) {
   CacheControl cc;
-  for_each_header(headers, Field::cache_control, [&](std::string_view line) {
-    http::for_each_token(line, [&](std::string_view d) {
-      size_t eq = d.find('=');
-      std::string_view name = http::trim(d.substr(0, eq));
-      std::string_view arg = eq == std::string_view::npos ? "" : http::trim(d.substr(eq + 1));
-      if (iequals(name, "no-store"))
-        cc.no_store = true;
-      else if (iequals(name, "no-cache"))
-        cc.no_cache = true;
-      else if (iequals(name, "private"))
-        cc.private_ = true;
-      else if (iequals(name, "public"))
-        cc.public_ = true;
-      else if (iequals(name, "must-revalidate") || iequals(name, "proxy-revalidate"))
-        cc.must_revalidate = true;
-      else if (iequals(name, "max-age"))
-        cc.max_age = parse_seconds(arg).value_or(0);
-      else if (iequals(name, "s-maxage"))
-        cc.s_maxage = parse_seconds(arg).value_or(0);
-      else if (iequals(name, "stale-while-revalidate"))
-        cc.stale_while_revalidate = parse_seconds(arg);
-      else if (iequals(name, "stale-if-error"))
-        cc.stale_if_error = parse_seconds(arg);
-    });
-  });
+  for_each_header(headers, Field::cache_control,
+                  [&](std::string_view line) { merge_cache_control(line, cc); });
   return cc;
 }
 
@@ -231,14 +239,38 @@ StoreDecision decide_storage(const RouteCacheConfig& route, const RequestView& r
   if (req.has(Field::authorization) && !route.key.keys_authorization())
     return refuse("authorization");
   if (req.has(Field::cookie) && !route.key.keys_cookie()) return refuse("cookie");
-  if (resp.has(Field::set_cookie)) return refuse("set-cookie");
-  CacheControl cc = parse_cache_control(resp.headers);
+  // One pass over the response's fields for everything below.
+  bool set_cookie = false, vary_star = false;
+  const HeaderView *expires = nullptr, *date = nullptr, *age = nullptr;
+  CacheControl cc;
+  for (const HeaderView& h : resp.headers) {
+    switch (h.field) {
+      case Field::set_cookie:
+        set_cookie = true;
+        break;
+      case Field::cache_control:
+        merge_cache_control(h.value, cc);
+        break;
+      case Field::vary:
+        vary_star = vary_star || http::has_token(h.value, "*");
+        break;
+      case Field::expires:
+        if (!expires) expires = &h;
+        break;
+      case Field::date:
+        if (!date) date = &h;
+        break;
+      case Field::age:
+        if (!age) age = &h;
+        break;
+      default:
+        break;
+    }
+  }
+  if (set_cookie) return refuse("set-cookie");
   if (cc.no_store) return refuse("no-store");
   if (cc.private_) return refuse("private");
-  for_each_header(resp.headers, Field::vary, [&](std::string_view v) {
-    if (http::has_token(v, "*")) d.reason = "vary *";
-  });
-  if (!d.reason.empty()) return refuse(d.reason);
+  if (vary_star) return refuse("vary *");
   if (body_size && *body_size > route.max_object_size) return refuse("too large");
 
   using std::chrono::seconds;
@@ -251,19 +283,20 @@ StoreDecision decide_storage(const RouteCacheConfig& route, const RequestView& r
       lifetime = seconds(*cc.s_maxage);
     } else if (cc.max_age) {
       lifetime = seconds(*cc.max_age);
-    } else if (std::string_view expires = resp.header(Field::expires); resp.has(Field::expires)) {
-      auto exp = parse_http_date(expires);
-      auto date = parse_http_date(resp.header(Field::date));
-      int64_t base =
-          date ? *date : std::chrono::duration_cast<seconds>(now.time_since_epoch()).count();
+    } else if (expires) {
+      auto exp = parse_http_date(expires->value);
+      auto origin_date = date ? parse_http_date(date->value) : std::nullopt;
+      int64_t base = origin_date
+                         ? *origin_date
+                         : std::chrono::duration_cast<seconds>(now.time_since_epoch()).count();
       // An invalid Expires means "already expired" (RFC 9111 5.3).
       lifetime = exp && *exp > base ? Duration(seconds(*exp - base)) : Duration(0);
     }
     if (cc.must_revalidate) d.stale_while_revalidate = d.stale_if_error = Duration(0);
     if (cc.stale_while_revalidate) d.stale_while_revalidate = seconds(*cc.stale_while_revalidate);
     if (cc.stale_if_error) d.stale_if_error = seconds(*cc.stale_if_error);
-    if (auto age = parse_seconds(http::trim(resp.header(Field::age))); resp.has(Field::age) && age)
-      d.initial_age = *age;
+    if (auto seconds_old = age ? parse_seconds(http::trim(age->value)) : std::nullopt)
+      d.initial_age = *seconds_old;
   }
   d.freshness = lifetime - seconds(d.initial_age);
   if (d.freshness <= Duration(0) && d.stale_while_revalidate <= Duration(0) &&

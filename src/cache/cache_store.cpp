@@ -9,7 +9,6 @@
 
 namespace sluice::cache {
 
-using detail::KeyRef;
 using detail::Node;
 using detail::PurgeRule;
 using detail::Shard;
@@ -59,8 +58,7 @@ CacheStore::CacheStore(Options options, CacheStats& stats)
 CacheStore::~CacheStore() {
   stop_janitor();
   for (uint32_t i = 0; i < options_.shards; ++i)
-    for (auto& [k, n] : shards_[i].map)
-      delete n;
+    shards_[i].map.drain([](Node* n) { delete n; });
 }
 
 Shard& CacheStore::shard_for(uint64_t hash) const {
@@ -82,10 +80,9 @@ CacheStore::Lookup CacheStore::lookup(uint64_t hash, std::string_view key, TimeP
   Node* dead = nullptr;
   {
     std::lock_guard lock(s.mu);
-    auto it = s.map.find(KeyRef{hash, key});
-    if (it == s.map.end()) s.record_miss(hash);
-    if (it != s.map.end()) {
-      Node* n = it->second;
+    Node* n = s.map.find(hash, key);
+    if (!n) s.record_miss(hash);
+    if (n) {
       if (n->value->pass) {
         if (n->value->fresh(now)) {
           out.flight = open_flight(s, hash, key, options, false);
@@ -160,9 +157,8 @@ bool CacheStore::finish_fill(const std::shared_ptr<Flight>& flight,
         flight->purged() || (!flight->registered() && s.purge_epoch != flight->shard_epoch());
     if (node && node->value->pass) {
       // A stale entry kept for stale-if-error outranks the marker.
-      auto existing = s.map.find(KeyRef{flight->hash(), flight->key()});
-      if (existing != s.map.end() && !existing->second->value->pass &&
-          existing->second->value->retainable(now))
+      Node* existing = s.map.find(flight->hash(), flight->key());
+      if (existing && !existing->value->pass && existing->value->retainable(now))
         purged = true;
     }
     if (node && !purged && node->charge <= s.capacity) {
@@ -200,9 +196,8 @@ bool CacheStore::erase(uint64_t hash, std::string_view key) {
   Node* dead = nullptr;
   {
     std::lock_guard lock(s.mu);
-    auto it = s.map.find(KeyRef{hash, key});
-    if (it == s.map.end()) return false;
-    dead = it->second;
+    dead = s.map.find(hash, key);
+    if (!dead) return false;
     s.unlink(dead);
   }
   delete dead;

@@ -187,11 +187,12 @@ bool CacheStore::sweep_shard(Shard& s, const PurgeRule& rule, uint64_t seq_limit
 
 size_t CacheStore::sweep_all(Shard& s) {
   // Detaches everything at once; the nodes are freed after the lock is released.
-  decltype(s.map) map;
+  std::vector<Node*> nodes;
   {
     std::lock_guard lock(s.mu);
     HoldTimer hold(longest_hold_ns_, longest_hold_cpu_ns_);
-    map.swap(s.map);
+    nodes.reserve(s.map.size());
+    s.map.drain([&](Node* n) { nodes.push_back(n); });
     s.by_target.clear();
     s.by_tag.clear();
     s.small = {};
@@ -199,13 +200,13 @@ size_t CacheStore::sweep_all(Shard& s) {
     s.protected_ = {};
     s.ghost.clear();
   }
-  for (auto& [k, n] : map) {
+  for (Node* n : nodes) {
     stats_.add(n->value->route, Counter::purged);
     stats_.add(n->value->route, Counter::bytes, -static_cast<int64_t>(n->charge));
     stats_.add(n->value->route, Counter::keys, -1);
     delete n;
   }
-  return map.size();
+  return nodes.size();
 }
 
 bool CacheStore::sweep_tag(Shard& s, const std::string& tag, uint64_t seq_limit, size_t& budget,

@@ -9,7 +9,6 @@ constexpr size_t kRecycled = 256;
 
 struct Recycler {
   std::vector<Node*> nodes;
-  std::vector<EntryMap::node_type> map_nodes;
   std::vector<TargetIndex::node_type> target_nodes;
   ~Recycler() {
     for (Node* n : nodes)
@@ -65,6 +64,44 @@ void free_nodes(std::vector<Node*>& nodes) {
   nodes.clear();
 }
 
+Node* EntryTable::find(uint64_t hash, std::string_view key) const {
+  if (buckets_.empty()) return nullptr;
+  for (Node* n = buckets_[bucket(hash)]; n; n = n->chain)
+    if (n->hash == hash && n->key == key) return n;
+  return nullptr;
+}
+
+void EntryTable::insert(Node* node) {
+  if (size_ >= buckets_.size()) grow();
+  Node*& head = buckets_[bucket(node->hash)];
+  node->chain = head;
+  head = node;
+  ++size_;
+}
+
+void EntryTable::erase(Node* node) {
+  if (buckets_.empty()) return;
+  for (Node** link = &buckets_[bucket(node->hash)]; *link; link = &(*link)->chain)
+    if (*link == node) {
+      *link = node->chain;
+      node->chain = nullptr;
+      --size_;
+      return;
+    }
+}
+
+void EntryTable::grow() {
+  std::vector<Node*> old(buckets_.empty() ? 16 : buckets_.size() * 2, nullptr);
+  old.swap(buckets_);
+  for (Node* head : old)
+    while (Node* n = head) {
+      head = n->chain;
+      Node*& slot = buckets_[bucket(n->hash)];
+      n->chain = slot;
+      slot = n;
+    }
+}
+
 Flight* Shard::find_flight(uint64_t hash, std::string_view key) const {
   for (const auto& f : flights)
     if (f->hash() == hash && f->key() == key) return f.get();
@@ -87,12 +124,11 @@ void Shard::remove_flight(const Flight* flight) {
 }
 
 size_t node_overhead(size_t key_capacity, size_t tag_count) {
-  // Map and multimap nodes: the libstdc++ node (links, cached hash or colour) plus the value.
-  constexpr size_t kHashNode = 8 + sizeof(KeyRef) + sizeof(Node*) + 8;
+  // Multimap nodes: the libstdc++ node (links and colour) plus the value.
   constexpr size_t kTreeNode = 32 + sizeof(std::string_view) + sizeof(Node*);
-  // One bucket pointer per entry at the default load factor of 1.
-  constexpr size_t kBucket = sizeof(void*);
-  size_t bytes = allocation_size(sizeof(Node)) + allocation_size(kHashNode) + kBucket +
+  // The entry table's bucket pointers: one to two per entry, as it doubles at a load of one.
+  constexpr size_t kBucket = 2 * sizeof(void*);
+  size_t bytes = allocation_size(sizeof(Node)) + kBucket +
                  allocation_size(kTreeNode) * (1 + tag_count) +
                  (key_capacity > 15 ? allocation_size(key_capacity + 1) : 0);
   if (tag_count) bytes += allocation_size(tag_count * sizeof(TagIndex::iterator));
@@ -185,8 +221,7 @@ bool Shard::matched_by_rule(const Node& node) const {
 
 void Shard::unlink(Node* node) {
   list_of(node).remove(node);
-  if (auto it = map.find(KeyRef{node->hash, node->key}); it != map.end())
-    keep(recycler.map_nodes, map.extract(it));
+  map.erase(node);
   keep(recycler.target_nodes, by_target.extract(node->target_it));
   for (auto it : node->tag_its)
     by_tag.erase(it);
@@ -239,9 +274,7 @@ void Shard::record_miss(uint64_t hash) {
 }
 
 void Shard::insert(Node* node, TimePoint now, std::vector<Node*>& garbage) {
-  auto found = map.find(KeyRef{node->hash, node->key});
-  if (found != map.end()) {
-    Node* old = found->second;
+  if (Node* old = map.find(node->hash, node->key)) {
     unlink(old);
     garbage.push_back(old);
   }
@@ -260,7 +293,7 @@ void Shard::insert(Node* node, TimePoint now, std::vector<Node*>& garbage) {
       break;
   }
   list_of(node).push_front(node);
-  emplace_reusing(map, recycler.map_nodes, KeyRef{node->hash, node->key}, node);
+  map.insert(node);
   node->target_it = emplace_reusing(by_target, recycler.target_nodes, node->value->target(), node);
   node->tag_its.reserve(node->value->tags.size());
   for (const std::string& t : node->value->tags)

@@ -48,21 +48,13 @@ struct TargetLess {
 using TargetIndex = std::multimap<std::string_view, Node*, TargetLess>;
 using TagIndex = std::multimap<std::string_view, Node*>;
 
-struct KeyRef {
-  uint64_t hash;
-  std::string_view key;
-  bool operator==(const KeyRef& o) const { return hash == o.hash && key == o.key; }
-};
-struct KeyRefHash {
-  size_t operator()(const KeyRef& k) const { return static_cast<size_t>(k.hash); }
-};
-
 struct Node {
   std::string key;
   uint64_t hash = 0;
   std::shared_ptr<const CachedResponse> value;
   Node* prev = nullptr;
   Node* next = nullptr;
+  Node* chain = nullptr;  // the next node in its EntryTable bucket
   uint64_t seq = 0;  // shard insertion sequence: purges match only entries older than them
   size_t charge = 0;
   uint8_t freq = 0;
@@ -80,6 +72,33 @@ void free_nodes(std::vector<Node*>& nodes);
 
 // Bytes accounted for a node beyond its response: the node, its key, its map and index slots.
 size_t node_overhead(size_t key_capacity, size_t tag_count);
+
+// The shard's entries by key: chained through the nodes themselves, so an insert or a removal
+// allocates nothing (the bucket array grows by doubling, at a load factor of one).
+class EntryTable {
+ public:
+  Node* find(uint64_t hash, std::string_view key) const;
+  void insert(Node* node);  // the key must not be present
+  void erase(Node* node);
+  size_t size() const { return size_; }
+  // Detaches every node; calls fn(node) for each.
+  template <class Fn>
+  void drain(Fn&& fn) {
+    for (Node*& head : buckets_)
+      while (Node* n = head) {
+        head = n->chain;
+        n->chain = nullptr;
+        fn(n);
+      }
+    size_ = 0;
+  }
+
+ private:
+  size_t bucket(uint64_t hash) const { return hash & (buckets_.size() - 1); }
+  void grow();
+  std::vector<Node*> buckets_;
+  size_t size_ = 0;
+};
 
 class NodeList {
  public:
@@ -131,11 +150,10 @@ struct PurgeJob {
   std::vector<uint32_t> pending;  // shards still to sweep
 };
 
-using EntryMap = std::unordered_map<KeyRef, Node*, KeyRefHash>;
 
 struct Shard {
   std::mutex mu;
-  EntryMap map;
+  EntryTable map;
   // Fills in flight on this shard: as many as requests in flight at most, a handful at a time,
   // so a vector searched by hash beats a map and allocates nothing.
   std::vector<std::shared_ptr<Flight>> flights;
