@@ -59,6 +59,16 @@ Task<cache::FillResult> wait_for_fill(Worker& w, std::shared_ptr<cache::Flight> 
   co_return *state->result;
 }
 
+// The request goes upstream: as the fill when it leads one (with the stored validators when it
+// revalidates an expired entry), and with the X-Cache of its lookup.
+void prepare_fill(RequestContext& ctx) {
+  CacheExchange& x = ctx.cache;
+  auto& l = x.lookup;
+  ctx.x_cache = x_cache_field(l.status);
+  if (l.lease && l.entry) x.revalidation = cache::revalidation_fields(*l.entry);
+  x.revalidating = l.lease && !x.revalidation.empty();
+}
+
 }  // namespace
 
 void CacheExchange::reset() {
@@ -86,7 +96,7 @@ bool is_fill(const RequestContext& ctx) {
   return static_cast<bool>(ctx.cache.lookup.lease);
 }
 
-Task<std::optional<bool>> consult_cache(ClientConnection& conn, RequestContext& ctx) {
+CacheStep look_up_cache(ClientConnection& conn, RequestContext& ctx) {
   Worker& w = conn.worker;
   cache::ResponseCache& rc = *w.shared().cache;
   CacheExchange& x = ctx.cache;
@@ -107,10 +117,20 @@ Task<std::optional<bool>> consult_cache(ClientConnection& conn, RequestContext& 
     rc.stats().add(route_id(ctx), cache::Counter::bypass);
   }
   if (x.action == RequestAction::bypass) ctx.x_cache = x_cache_field(CacheStatus::bypass);
-  if (x.action != RequestAction::lookup) co_return std::nullopt;
+  if (x.action != RequestAction::lookup) return CacheStep::upstream;
 
-  const auto now = cache::Clock::now();
-  x.lookup = rc.lookup(route_id(ctx), x.request, decision, x.key, now);
+  x.lookup = rc.lookup(route_id(ctx), x.request, decision, x.key, cache::Clock::now());
+  auto& l = x.lookup;
+  if (l.status == CacheStatus::hit || l.status == CacheStatus::stale || l.wait)
+    return CacheStep::answer;
+  prepare_fill(ctx);
+  return CacheStep::upstream;
+}
+
+Task<std::optional<bool>> answer_from_cache(ClientConnection& conn, RequestContext& ctx) {
+  Worker& w = conn.worker;
+  cache::ResponseCache& rc = *w.shared().cache;
+  CacheExchange& x = ctx.cache;
   auto& l = x.lookup;
   switch (l.status) {
     case CacheStatus::hit:
@@ -137,10 +157,13 @@ Task<std::optional<bool>> consult_cache(ClientConnection& conn, RequestContext& 
     }
     // The fill could not be shared or took too long: this request goes upstream on its own.
   }
-  ctx.x_cache = x_cache_field(l.status);
-  if (l.lease && l.entry) x.revalidation = cache::revalidation_fields(*l.entry);
-  x.revalidating = l.lease && !x.revalidation.empty();
+  prepare_fill(ctx);
   co_return std::nullopt;
+}
+
+Task<std::optional<bool>> consult_cache(ClientConnection& conn, RequestContext& ctx) {
+  if (look_up_cache(conn, ctx) == CacheStep::upstream) co_return std::nullopt;
+  co_return co_await answer_from_cache(conn, ctx);
 }
 
 HeadVerdict on_response_head(ClientConnection& conn, RequestContext& ctx, const Buffer& ubuf,

@@ -46,6 +46,13 @@ struct CacheExchange {
 // keep-alive decision when answered, nullopt when the request goes upstream.
 Task<std::optional<bool>> consult_cache(ClientConnection& conn, RequestContext& ctx);
 
+// The same phase in two steps, so that a request that goes upstream (a miss, a bypass, a write)
+// runs no coroutine of its own: look_up_cache() decides without suspending; only when it
+// returns `answer` does the caller co_await answer_from_cache().
+enum class CacheStep { upstream, answer };
+CacheStep look_up_cache(ClientConnection& conn, RequestContext& ctx);
+Task<std::optional<bool>> answer_from_cache(ClientConnection& conn, RequestContext& ctx);
+
 // --- Hooks of the upstream exchange (proxy.cpp) ---
 
 // Whether the upstream request is a fill: it leaves out the client's conditionals and carries
