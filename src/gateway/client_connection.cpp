@@ -130,27 +130,36 @@ Task<void> ClientConnection::reject(int status, std::string body) {
   account(*this, request);
 }
 
-Task<ClientConnection::HeadResult> ClientConnection::read_head() {
+void ClientConnection::begin_head() {
+  arm(Phase::head, worker.config().server.header_timeout);
+  if (in.writable() < 2048) in.compact();
+  parser.start_message(in.data());
+  head_parsed_ = 0;
+}
+
+ClientConnection::HeadStep ClientConnection::parse_head() {
+  if (head_parsed_ < in.size()) {
+    auto r = parser.parse(in.data() + head_parsed_, in.size() - head_parsed_);
+    head_parsed_ += r.consumed;
+    if (r.status == http::ParseStatus::head_complete) {
+      head_size = head_parsed_;
+      return HeadStep::complete;
+    }
+    if (r.status == http::ParseStatus::error) return HeadStep::failed;
+  }
+  return HeadStep::need_more;
+}
+
+Task<ClientConnection::HeadResult> ClientConnection::read_head(HeadStep step) {
   const auto& server = worker.config().server;
   // Room for the largest allowed head plus one read's worth of what follows it.
   const size_t max_capacity = server.limits.max_header_bytes + worker.buffers().buffer_size();
-  arm(Phase::head, server.header_timeout);
-  if (in.writable() < 2048) in.compact();
-  parser.start_message(in.data());
-  size_t parsed = 0;
   while (true) {
-    if (parsed < in.size()) {
-      auto r = parser.parse(in.data() + parsed, in.size() - parsed);
-      parsed += r.consumed;
-      if (r.status == http::ParseStatus::head_complete) {
-        head_size = parsed;
-        co_return HeadResult::ok;
-      }
-      if (r.status == http::ParseStatus::error) {
-        LOG_DEBUG("rejecting request from %s: %s", client_ip.c_str(), parser.error_reason());
-        co_await reject(parser.error_status(), std::string(parser.error_reason()) + "\n");
-        co_return HeadResult::rejected;
-      }
+    if (step == HeadStep::complete) co_return HeadResult::ok;
+    if (step == HeadStep::failed) {
+      LOG_DEBUG("rejecting request from %s: %s", client_ip.c_str(), parser.error_reason());
+      co_await reject(parser.error_status(), std::string(parser.error_reason()) + "\n");
+      co_return HeadResult::rejected;
     }
     const char* before = in.data();
     size_t n = co_await read_more(max_capacity);
@@ -166,6 +175,7 @@ Task<ClientConnection::HeadResult> ClientConnection::read_head() {
       }
       co_return HeadResult::closed;
     }
+    step = parse_head();
   }
 }
 
@@ -189,7 +199,10 @@ Task<void> ClientConnection::run() {
       if (ec || timed_out_ || worker.draining()) break;
       in.commit(n);
     }
-    HeadResult head = co_await read_head();
+    // A head that arrived whole (the common case) is parsed without a coroutine frame.
+    begin_head();
+    HeadStep step = parse_head();
+    HeadResult head = step == HeadStep::complete ? HeadResult::ok : co_await read_head(step);
     if (head != HeadResult::ok) {
       linger = head == HeadResult::rejected;
       break;

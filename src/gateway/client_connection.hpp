@@ -68,7 +68,13 @@ class ClientConnection : public Watched, public std::enable_shared_from_this<Cli
 
  private:
   enum class HeadResult { ok, closed, rejected };
-  Task<HeadResult> read_head();
+  enum class HeadStep { complete, failed, need_more };
+  // Arms the head deadline and starts the parser on `in`.
+  void begin_head();
+  // Parses the bytes of `in` not parsed yet.
+  HeadStep parse_head();
+  // Reads until the head is complete, or answers the error `step` reports.
+  Task<HeadResult> read_head(HeadStep step);
   // Answers a request that cannot be parsed or completed, logs it, and leaves closing to run().
   Task<void> reject(int status, std::string body);
   Task<void> linger_close();
@@ -78,6 +84,7 @@ class ClientConnection : public Watched, public std::enable_shared_from_this<Cli
   Phase phase_ = Phase::idle;
   bool timed_out_ = false;
   TcpSocket* upstream_socket_ = nullptr;
+  size_t head_parsed_ = 0;  // bytes of `in` the parser has seen of the current head
 };
 
 }  // namespace sluice::gateway

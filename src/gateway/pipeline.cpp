@@ -15,6 +15,7 @@
 #include "common/async.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 
 #include "common/log.hpp"
@@ -93,26 +94,34 @@ void account(ClientConnection& conn, RequestContext& ctx) {
 
 namespace {
 
-Task<bool> run_phases(ClientConnection& conn, RequestContext& ctx) {
+// An answer the gateway makes itself, ending the request.
+struct LocalAnswer {
+  int status = 0;
+  std::string_view body;
+  std::string_view extra;
+};
+
+// Phases 1 to 5, which never wait. Returns the answer when one of them ends the request.
+std::optional<LocalAnswer> first_phases(ClientConnection& conn, RequestContext& ctx) {
   Worker& w = conn.worker;
   const auto& head = conn.parser.head();
   const char* base = conn.parser.base();
 
   // 1. target
   if (!normalise_target(head.target.in(base), ctx.target))
-    co_return co_await reply_locally(conn, ctx, 400, "invalid request target\n");
+    return LocalAnswer{400, "invalid request target\n"};
   ctx.host.assign(ctx.target.authority.empty() ? conn.parser.header("host") : ctx.target.authority);
 
   // 2. route
   ctx.route = w.shared().router.match(ctx.host, ctx.target.path, head.method);
   if (ctx.route == Router::kMethodNotAllowed)
-    co_return co_await reply_locally(conn, ctx, 405, "method not allowed on this route\n");
-  if (ctx.route < 0) co_return co_await reply_locally(conn, ctx, 404, "no route for this path\n");
+    return LocalAnswer{405, "method not allowed on this route\n"};
+  if (ctx.route < 0) return LocalAnswer{404, "no route for this path\n"};
   const RouteConfig& route = w.config().routes[ctx.route];
 
   // 3. limits
   if (head.content_length && *head.content_length > route.max_body_size)
-    co_return co_await reply_locally(conn, ctx, 413, "request body larger than the route allows\n");
+    return LocalAnswer{413, "request body larger than the route allows\n"};
 
   // 4. identify
   const SharedState& shared = w.shared();
@@ -129,45 +138,15 @@ Task<bool> run_phases(ClientConnection& conn, RequestContext& ctx) {
     limits::RateDecision d = policies.rate.check(view);
     ctx.rate_headers_size =
         limits::write_rate_limit_headers(d, ctx.rate_headers, sizeof ctx.rate_headers);
-    if (!d.allowed)
-      co_return co_await reply_locally(conn, ctx, 429, "rate limit exceeded\n",
-                                       ctx.rate_limit_headers());
+    if (!d.allowed) return LocalAnswer{429, "rate limit exceeded\n", ctx.rate_limit_headers()};
   }
-
-  // 6. cache
-  if (route.cache) {
-    if (std::optional<bool> keep = co_await consult_cache(conn, ctx)) co_return *keep;
-  }
-
-  // 7. route cap
-  ctx.route_slot = policies.concurrency.try_acquire();
-  if (!ctx.route_slot) {
-    w.metrics().add(shared.gateway_metrics->shed(ctx.route));
-    co_return co_await reply_locally(conn, ctx, policies.shed_status,
-                                     "route at its concurrency limit\n",
-                                     shed_headers(ctx, 1, conn.shed_scratch));
-  }
-
-  // 8. admission
-  limits::ConcurrencyGate& gate = shared.upstream_policies[route.upstream]->gate;
-  int64_t mark = ctx.timing.on ? upstream::mono_ns() : 0;
-  limits::Admission admission =
-      co_await gate.acquire(policies.traffic_class, limits::steady_now() + route.timeout);
-  ctx.timing.lap(ctx.timing.queue_ns, mark);
-  if (!admission.admitted()) {
-    w.metrics().add(shared.gateway_metrics->shed(ctx.route));
-    co_return co_await reply_locally(
-        conn, ctx, policies.shed_status, "upstream overloaded\n",
-        shed_headers(ctx, admission.retry_after_seconds, conn.shed_scratch));
-  }
-  ctx.permit = std::move(admission.permit);
-
-  // 9. forward
-  co_return co_await forward(conn, ctx, route);
+  return std::nullopt;
 }
 
 }  // namespace
 
+// The phases run in this one coroutine, and those that do not wait in plain functions: a
+// coroutine frame per phase would cost more than most phases themselves.
 Task<bool> handle_request(ClientConnection& conn) {
   RequestContext& ctx = conn.request;
   ctx.start_ns = upstream::mono_ns();
@@ -179,14 +158,57 @@ Task<bool> handle_request(ClientConnection& conn) {
   ctx.x_cache = {};
   ctx.timing = {};
   ctx.timing.on = conn.worker.config().server.slow_request_threshold.has_value();
-  bool keep = co_await run_phases(conn, ctx);
+  Worker& w = conn.worker;
+  std::optional<bool> keep;
+  std::optional<LocalAnswer> answer = first_phases(conn, ctx);
+  if (!answer) {
+    const RouteConfig& route = w.config().routes[ctx.route];
+    const SharedState& shared = w.shared();
+    limits::RoutePolicies& policies = *shared.route_policies[ctx.route];
+
+    // 6. cache
+    if (route.cache) keep = co_await consult_cache(conn, ctx);
+
+    // 7. route cap
+    if (!keep) {
+      ctx.route_slot = policies.concurrency.try_acquire();
+      if (!ctx.route_slot) {
+        w.metrics().add(shared.gateway_metrics->shed(ctx.route));
+        answer = LocalAnswer{policies.shed_status, "route at its concurrency limit\n",
+                             shed_headers(ctx, 1, conn.shed_scratch)};
+      }
+    }
+
+    // 8. admission: a free slot without a wait, else the gate's queue
+    if (!keep && !answer) {
+      limits::ConcurrencyGate& gate = shared.upstream_policies[route.upstream]->gate;
+      int64_t mark = ctx.timing.on ? upstream::mono_ns() : 0;
+      limits::Admission admission;
+      admission.permit = gate.try_acquire(policies.traffic_class);
+      if (!admission.admitted())
+        admission = co_await gate.async_acquire(
+            asio::any_io_executor(w.io().get_executor()), policies.traffic_class,
+            limits::steady_now() + route.timeout, asio::use_awaitable_t<Executor>{});
+      ctx.timing.lap(ctx.timing.queue_ns, mark);
+      if (!admission.admitted()) {
+        w.metrics().add(shared.gateway_metrics->shed(ctx.route));
+        answer = LocalAnswer{policies.shed_status, "upstream overloaded\n",
+                             shed_headers(ctx, admission.retry_after_seconds, conn.shed_scratch)};
+      } else {
+        ctx.permit = std::move(admission.permit);
+        // 9. forward
+        keep = co_await forward(conn, ctx, route);
+      }
+    }
+  }
+  if (!keep) keep = co_await reply_locally(conn, ctx, answer->status, answer->body, answer->extra);
   ctx.permit.release();
   ctx.route_slot = {};
   ctx.cache.reset();
   conn.request_deadline_ns = INT64_MAX;
   // 10. account
   account(conn, ctx);
-  co_return keep;
+  co_return *keep;
 }
 
 }  // namespace sluice::gateway

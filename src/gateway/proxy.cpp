@@ -7,13 +7,16 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
+#include <optional>
 #include <span>
 
 #include "common/log.hpp"
+#include "common/socket_io.hpp"
 #include "gateway/cache_phase.hpp"
 #include "gateway/client_connection.hpp"
 #include "gateway/rewrite.hpp"
 #include "gateway/upstream_feedback.hpp"
+#include "http/head_reader.hpp"
 
 namespace sluice::gateway {
 namespace {
@@ -203,6 +206,11 @@ Task<Failure> send_request_with_body(ClientConnection& c, RequestContext& ctx,
   }
 }
 
+// Room for the largest allowed head plus one read's worth of what follows it.
+size_t max_head_buffer(Worker& w) {
+  return w.config().server.limits.max_header_bytes + w.buffers().buffer_size();
+}
+
 // What a failed head read means for the exchange.
 Failure head_failure(const ClientConnection& c, HeadRead r) {
   switch (r) {
@@ -218,15 +226,23 @@ Failure head_failure(const ClientConnection& c, HeadRead r) {
   return c.timed_out() ? Failure::upstream_timeout : Failure::bad_response;
 }
 
-// Relays the response whose head is in ubuf. Returns whether the client connection stays
-// open; `reusable` tells whether the upstream connection can go back to the pool.
-Task<bool> relay_response(ClientConnection& c, RequestContext& ctx, UpstreamConnection& u,
-                          Buffer& ubuf, bool& reusable) {
-  const Duration idle = idle_timeout(c, c.worker.config().routes[ctx.route]);
-  auto& rp = c.response_parser;
+// Relaying one response: the state the steps between waits share.
+struct Relay {
+  bool keep_alive = false;  // toward the client, after this response
+  bool chunked = false;     // re-chunked toward the client
+  bool done = false;        // the body's end is in the gather list
+  bool complete = false;    // ... and the message ended (rather than turning into a tunnel)
+  size_t consumed = 0;      // bytes of ubuf the gather list points into
+  uint64_t sent = 0;        // bytes of the gather list already written
+};
+enum class RelayStep { failed, finished, write_rest, read_more };
+
+// Writes the response head for the client (its upstream head is at the front of ubuf) into
+// the gather list.
+Relay begin_relay(ClientConnection& c, RequestContext& ctx, Buffer& ubuf) {
+  const auto& rp = c.response_parser;
   const auto& req = c.parser.head();
   const auto& resp = rp.head();
-  reusable = false;
   ClientResponse info;
   info.request_was_head = req.method == HTTP_HEAD;
   info.client_http10 = req.http10();
@@ -240,28 +256,68 @@ Task<bool> relay_response(ClientConnection& c, RequestContext& ctx, UpstreamConn
   ubuf.consume(c.response_head_size);
   c.gather.clear();
   c.gather.emplace_back(c.scratch.data(), c.scratch.size());
-  const bool chunked = framing == BodyFraming::chunked;
+  Relay r;
+  r.keep_alive = info.keep_alive;
+  r.chunked = framing == BodyFraming::chunked;
+  return r;
+}
+
+// After the gather list was written: drops the relayed bytes, and ends or asks for more.
+RelayStep after_write(ClientConnection& c, RequestContext& ctx, Buffer& ubuf, Relay& r) {
+  ubuf.consume(r.consumed);
+  if (r.done) {
+    if (r.complete) on_response_complete(c, ctx);
+    return RelayStep::finished;
+  }
+  if (ubuf.writable() == 0) ubuf.compact();
+  return RelayStep::read_more;
+}
+
+// Parses the body bytes in ubuf, adds them to the gather list and writes it as far as the
+// client's socket takes it without waiting.
+RelayStep relay_step(ClientConnection& c, RequestContext& ctx, Buffer& ubuf, Relay& r) {
+  auto& rp = c.response_parser;
+  auto p = rp.parse(ubuf.data(), ubuf.size());
+  if (p.status == http::ParseStatus::error) return RelayStep::failed;
+  gather_body(c, rp.body_spans(), r.chunked);
+  if (ctx.cache.capturing) capture_body(ctx, rp.body_spans());
+  r.complete = p.status == http::ParseStatus::message_complete;
+  r.done = r.complete || p.status == http::ParseStatus::upgrade;
+  if (r.done && r.chunked) c.gather.emplace_back(kLastChunk.data(), kLastChunk.size());
+  r.consumed = p.consumed;
+  if (!c.gather.empty()) {
+    asio::error_code ec;
+    size_t n = send_now(c.socket, gathered(c), ec);
+    if (ec) return RelayStep::failed;
+    r.sent += n;
+    if (n < buffers_size(gathered(c))) {
+      consume_buffers(c.gather, n);
+      return RelayStep::write_rest;
+    }
+    ctx.bytes_sent += r.sent;
+    r.sent = 0;
+    c.gather.clear();
+  }
+  return after_write(c, ctx, ubuf, r);
+}
+
+// The rest of a relay that has to wait: for the client to take bytes, or for more of the body.
+// Returns whether the response was relayed whole.
+Task<bool> relay_rest(ClientConnection& c, RequestContext& ctx, UpstreamConnection& u, Buffer& ubuf,
+                      Relay& r, RelayStep step) {
+  const Duration idle = idle_timeout(c, c.worker.config().routes[ctx.route]);
+  auto& rp = c.response_parser;
   while (true) {
-    auto r = rp.parse(ubuf.data(), ubuf.size());
-    if (r.status == http::ParseStatus::error) co_return false;
-    gather_body(c, rp.body_spans(), chunked);
-    if (ctx.cache.capturing) capture_body(ctx, rp.body_spans());
-    bool done =
-        r.status == http::ParseStatus::message_complete || r.status == http::ParseStatus::upgrade;
-    if (done && chunked) c.gather.emplace_back(kLastChunk.data(), kLastChunk.size());
-    if (!c.gather.empty()) {
+    if (step == RelayStep::write_rest) {
       c.arm(Phase::transfer, idle, &u.socket);
       auto [ec, n] = co_await asio::async_write(c.socket, gathered(c), use_nothrow);
       if (ec) co_return false;
-      ctx.bytes_sent += n;
+      ctx.bytes_sent += r.sent + n;
+      r.sent = 0;
       c.gather.clear();
+      step = after_write(c, ctx, ubuf, r);
     }
-    ubuf.consume(r.consumed);
-    if (done) {
-      if (r.status == http::ParseStatus::message_complete) on_response_complete(c, ctx);
-      break;
-    }
-    if (ubuf.writable() == 0) ubuf.compact();
+    if (step != RelayStep::read_more) co_return step == RelayStep::finished;
     c.arm(Phase::transfer, idle, &u.socket);
     auto [ec, n] = co_await u.socket.async_read_some(
         asio::buffer(ubuf.write_ptr(), ubuf.writable()), use_nothrow);
@@ -269,20 +325,19 @@ Task<bool> relay_response(ClientConnection& c, RequestContext& ctx, UpstreamConn
       if (ec == asio::error::eof && rp.body_until_close() &&
           rp.finish().status == http::ParseStatus::message_complete) {
         on_response_complete(c, ctx);
-        if (chunked) {
+        if (r.chunked) {
           auto [wec, wn] =
               co_await asio::async_write(c.socket, asio::buffer(kLastChunk), use_nothrow);
           ctx.bytes_sent += wn;
           if (wec) co_return false;
         }
-        co_return info.keep_alive;
+        co_return true;  // a read-until-close body: the connection is not reused
       }
       co_return false;  // truncated response: the client must not mistake it for a whole one
     }
     ubuf.commit(n);
+    step = relay_step(c, ctx, ubuf, r);
   }
-  reusable = resp.keep_alive && !rp.body_until_close() && ubuf.empty() && resp.status != 101;
-  co_return info.keep_alive;
 }
 
 Task<void> pump(TcpSocket& from, TcpSocket& to, Buffer& buf) {
@@ -322,47 +377,11 @@ Task<void> tunnel(ClientConnection& c, UpstreamConnection& u, Buffer& ubuf) {
 
 Task<HeadRead> read_upstream_head(Worker& w, http::Parser& rp, TcpSocket& socket, Buffer& ubuf,
                                   bool head_request, size_t& head_size) {
-  rp.set_response_has_no_body(head_request);
-  const size_t max_capacity = w.config().server.limits.max_header_bytes + w.buffers().buffer_size();
-  if (!ubuf.allocated()) ubuf = w.buffers().take();
-  ubuf.clear();
-  rp.start_message(ubuf.data());
-  size_t parsed = 0;
-  bool any_bytes = false;
+  http::HeadReader reader(rp, ubuf, w.buffers(), max_head_buffer(w), head_request);
   while (true) {
-    if (parsed < ubuf.size()) {
-      auto r = rp.parse(ubuf.data() + parsed, ubuf.size() - parsed);
-      parsed += r.consumed;
-      if (r.status == http::ParseStatus::head_complete) {
-        int status = rp.head().status;
-        if (status >= 200 || status == 101) {
-          head_size = parsed;
-          co_return HeadRead::ok;
-        }
-        // An interim 1xx: skip it and read the final response.
-        auto end = rp.parse(ubuf.data() + parsed, ubuf.size() - parsed);
-        parsed += end.consumed;
-        ubuf.consume(parsed);
-        parsed = 0;
-        rp.start_message(ubuf.data());
-        continue;
-      }
-      if (r.status == http::ParseStatus::error) co_return HeadRead::bad_response;
-    }
-    if (ubuf.writable() == 0) {
-      const char* before = ubuf.data();
-      ubuf.compact();
-      if (ubuf.writable() == 0) {
-        if (ubuf.capacity() >= max_capacity) co_return HeadRead::bad_response;
-        ubuf.reserve(std::min(max_capacity, ubuf.capacity() * 2));
-      }
-      if (ubuf.data() != before) rp.rebase(ubuf.data());
-    }
-    auto [ec, n] = co_await socket.async_read_some(asio::buffer(ubuf.write_ptr(), ubuf.writable()),
-                                                   use_nothrow);
-    if (ec) co_return any_bytes ? HeadRead::closed_in_head : HeadRead::closed_before_response;
-    any_bytes = true;
-    ubuf.commit(n);
+    if (auto r = reader.step(head_size)) co_return *r;
+    auto [ec, n] = co_await socket.async_read_some(reader.room(), use_nothrow);
+    if (auto r = reader.on_read(ec, n)) co_return *r;
   }
 }
 
@@ -425,7 +444,8 @@ Task<bool> forward(ClientConnection& c, RequestContext& ctx, const RouteConfig& 
     ConnectionPtr conn = fresh_endpoint >= 0 ? nullptr : pool.take_idle(ep, now);
     fresh_endpoint = -1;
     auto& state = *up.endpoints[ep];
-    if (!conn) {
+    const bool connecting = !conn;
+    if (connecting) {
       Failure why = Failure::none;
       int64_t mark = ctx.timing.on ? upstream::mono_ns() : 0;
       conn = co_await connect_new(c, pool, ep, route, why);
@@ -444,23 +464,36 @@ Task<bool> forward(ClientConnection& c, RequestContext& ctx, const RouteConfig& 
     }
     ActiveRequest active(state.active_requests);
     const bool reused = conn->requests > 0;
-    const int64_t sent_at = upstream::mono_ns();
+    // Without a connect since `now`, the clock need not be read again.
+    const int64_t sent_at = connecting ? upstream::mono_ns() : now;
     int64_t mark = sent_at;
     Failure f = Failure::none;
     if (bodyless) {  // the common case, written here: one coroutine frame less per request
-      c.arm(Phase::transfer, idle_timeout(c, route), &conn->socket);
-      auto [ec, n] =
-          co_await asio::async_write(conn->socket, asio::buffer(ctx.upstream_head), use_nothrow);
+      // The socket almost always takes the whole head at once; wait only for what it did not.
+      asio::error_code ec;
+      size_t n = send_now(conn->socket, asio::buffer(ctx.upstream_head), ec);
+      if (ec || n < ctx.upstream_head.size()) {
+        c.arm(Phase::transfer, idle_timeout(c, route), &conn->socket);
+        if (!ec)
+          std::tie(ec, n) = co_await asio::async_write(
+              conn->socket, asio::buffer(ctx.upstream_head) + n, use_nothrow);
+      }
       if (ec) f = Failure::upstream_io;
     } else {
       f = co_await send_request_with_body(c, ctx, *conn, route);
     }
     if (f == Failure::none) {
-      // Called directly rather than through a wrapper: one coroutine frame less per request.
+      // Read here rather than through read_upstream_head: one coroutine frame less per request.
       c.arm(Phase::upstream_head, route.timeout, &conn->socket);
-      f = head_failure(c,
-                       co_await read_upstream_head(w, c.response_parser, conn->socket, ubuf,
-                                                   head.method == HTTP_HEAD, c.response_head_size));
+      http::HeadReader reader(c.response_parser, ubuf, w.buffers(), max_head_buffer(w),
+                              head.method == HTTP_HEAD);
+      std::optional<HeadRead> hr = reader.step(c.response_head_size);
+      while (!hr) {
+        auto [ec, n] = co_await conn->socket.async_read_some(reader.room(), use_nothrow);
+        hr = reader.on_read(ec, n);
+        if (!hr) hr = reader.step(c.response_head_size);
+      }
+      f = head_failure(c, *hr);
     }
     ctx.timing.lap(ctx.timing.upstream_ns, mark);
     if (f == Failure::upstream_io && reused && can_replay && !retried) {
@@ -494,12 +527,13 @@ Task<bool> forward(ClientConnection& c, RequestContext& ctx, const RouteConfig& 
     w.metrics().add(w.shared().gateway_metrics->upstreams().requests(metric_ep));
     state.mark_up();
     state.requests.fetch_add(1, std::memory_order_relaxed);
-    const int64_t head_latency = upstream::mono_ns() - sent_at;
+    const int64_t head_at = upstream::mono_ns();
+    const int64_t head_latency = head_at - sent_at;
     balancer.observe(ep, head_latency);
     record_attempt(
         up, ep,
         status >= 500 ? limits::AttemptResult::server_error : limits::AttemptResult::success,
-        upstream::mono_ns());
+        head_at);
     if (retryable_status(policies.retry, status)) {
       next_endpoint = retry_target(ep, limits::AttemptFailure::status, status);
       if (next_endpoint >= 0) {
@@ -534,12 +568,22 @@ Task<bool> forward(ClientConnection& c, RequestContext& ctx, const RouteConfig& 
       co_return co_await serve_entry(
           c, ctx, status == 304 ? cache::CacheStatus::expired : cache::CacheStatus::stale);
     }
-    bool reusable = false;
     mark = ctx.timing.on ? upstream::mono_ns() : 0;
-    bool keep = co_await relay_response(c, ctx, *conn, ubuf, reusable);
+    // A response that is in ubuf whole and that the client's socket takes at once is relayed
+    // without waiting; only the rest goes through relay_rest.
+    Relay relay = begin_relay(c, ctx, ubuf);
+    RelayStep step = relay_step(c, ctx, ubuf, relay);
+    bool relayed = step == RelayStep::finished;
+    if (step == RelayStep::write_rest || step == RelayStep::read_more)
+      relayed = co_await relay_rest(c, ctx, *conn, ubuf, relay, step);
+    const auto& resp = c.response_parser.head();
+    bool keep = relayed && relay.keep_alive;
+    const bool reusable = relayed && resp.keep_alive && !c.response_parser.body_until_close() &&
+                          ubuf.empty() && resp.status != 101;
     ctx.timing.lap(ctx.timing.transfer_ns, mark);
+    const int64_t relayed_at = upstream::mono_ns();
     w.metrics().observe(w.shared().gateway_metrics->upstreams().latency(metric_ep),
-                        static_cast<double>(upstream::mono_ns() - sent_at) / 1e9);
+                        static_cast<double>(relayed_at - sent_at) / 1e9);
     if (c.response_parser.head().status == 101 && head.upgrade && ctx.bytes_sent > 0) {
       // A tunnel may last for hours: it no longer counts against the admission limits.
       ctx.permit.release();
@@ -549,9 +593,9 @@ Task<bool> forward(ClientConnection& c, RequestContext& ctx, const RouteConfig& 
     } else if (head.upgrade) {
       keep = false;  // the client may already be sending the new protocol
     }
-    if (reusable) {
+    if (reusable) {  // never after a tunnel, so relayed_at is still current
       ++conn->requests;
-      pool.give_back(std::move(conn), upstream::mono_ns());
+      pool.give_back(std::move(conn), relayed_at);
     }
     w.buffers().give(std::move(ubuf));
     c.disarm();

@@ -8,18 +8,14 @@
 #include "common/buffer.hpp"
 #include "gateway/config.hpp"
 #include "gateway/pipeline.hpp"
+#include "http/head_reader.hpp"
 
 namespace sluice::gateway {
 
 class ClientConnection;
 class Worker;
 
-enum class HeadRead {
-  ok,                      // the final (or 101) response head; `head_size` bytes of `ubuf`
-  bad_response,            // unparseable or over the header limit
-  closed_before_response,  // the read failed (closed, reset, cancelled) before any byte
-  closed_in_head,          // ... after some bytes
-};
+using http::HeadRead;
 // Reads an upstream response head into `ubuf` (taken from the worker's pool when empty),
 // skipping interim 1xx answers. Deadlines are the caller's: it cancels `socket`.
 Task<HeadRead> read_upstream_head(Worker& w, http::Parser& parser, TcpSocket& socket, Buffer& ubuf,

@@ -17,8 +17,8 @@ class ConnectionOptions {
   explicit ConnectionOptions(const http::Parser& msg) {
     const char* base = msg.base();
     for (const auto& h : msg.head().headers) {
-      std::string_view name = h.name.in(base);
-      if (name.size() != 10 || !http::iequals(name, "connection")) continue;
+      field_bytes_ += h.name.len + h.value.len + 4;
+      if (h.name.len != 10 || !http::iequals(h.name.in(base), "connection")) continue;
       http::for_each_token(h.value.in(base), [&](std::string_view t) {
         // keep-alive and close are options, not field names; most messages list only them.
         if (http::iequals(t, "keep-alive") || http::iequals(t, "close")) return;
@@ -32,32 +32,61 @@ class ConnectionOptions {
       if (http::iequals(names_[i], field)) return true;
     return false;
   }
+  // What the message's fields take as "Name: value\r\n" lines.
+  size_t field_bytes() const { return field_bytes_; }
 
  private:
   static constexpr size_t kMax = 32;  // beyond this, further options are ignored
   std::string_view names_[kMax];
   size_t count_ = 0;
+  size_t field_bytes_ = 0;
 };
 
-// One resize and two copies: this runs for every header field of every request and response.
-void append_header(std::string& out, std::string_view name, std::string_view value) {
-  size_t at = out.size();
-  out.resize(at + name.size() + value.size() + 4);
-  char* p = out.data() + at;
-  std::memcpy(p, name.data(), name.size());
-  p += name.size();
-  *p++ = ':';
-  *p++ = ' ';
-  std::memcpy(p, value.data(), value.size());
-  p += value.size();
-  *p++ = '\r';
-  *p = '\n';
-}
+// Writes a head into a string sized once for it: the caller's bound covers every byte written,
+// so the head is built with plain copies instead of growing appends.
+class HeadWriter {
+ public:
+  // Room for the variable parts the caller counts plus every fixed line the builders add.
+  static constexpr size_t kFixedLines = 256;
+
+  HeadWriter(std::string& out, size_t bound) : out_(out) {
+    out.resize(bound + kFixedLines);
+    p_ = out.data();
+  }
+  ~HeadWriter() { out_.resize(static_cast<size_t>(p_ - out_.data())); }
+  HeadWriter(const HeadWriter&) = delete;
+  HeadWriter& operator=(const HeadWriter&) = delete;
+
+  void put(std::string_view s) {
+    std::memcpy(p_, s.data(), s.size());
+    p_ += s.size();
+  }
+  void number(uint64_t v) { p_ = std::to_chars(p_, p_ + 20, v).ptr; }
+  void field(std::string_view name, std::string_view value) {
+    put(name);
+    *p_++ = ':';
+    *p_++ = ' ';
+    put(value);
+    crlf();
+  }
+  void crlf() {
+    *p_++ = '\r';
+    *p_++ = '\n';
+  }
+
+ private:
+  std::string& out_;
+  char* p_;
+};
 
 void append_number(std::string& out, uint64_t v) {
   char buf[24];
   auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
   out.append(buf, p);
+}
+
+void append_header(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name).append(": ").append(value).append("\r\n");
 }
 
 bool dropped(std::span<const std::string> names, std::string_view field) {
@@ -70,53 +99,72 @@ bool dropped(std::span<const std::string> names, std::string_view field) {
 
 void build_upstream_request(const http::Parser& request, const UpstreamRequest& info,
                             std::string& out) {
+  using http::Field;
   const char* base = request.base();
   const auto& head = request.head();
   const ConnectionOptions connection(request);
   out.clear();
-  out.append(info.method).append(" ").append(info.target).append(" HTTP/1.1\r\n");
-  append_header(out, "Host", info.host);
+  HeadWriter w(out, info.method.size() + info.target.size() + info.host.size() +
+                        connection.field_bytes() + info.extra_fields.size() +
+                        info.client_ip.size());
+  w.put(info.method);
+  w.put(" ");
+  w.put(info.target);
+  w.put(" HTTP/1.1\r\n");
+  w.field("Host", info.host);
   std::string_view upgrade;
   bool forwarded_for = false;
   for (const auto& h : head.headers) {
     std::string_view name = h.name.in(base);
     std::string_view value = h.value.in(base);
-    if (http::iequals(name, "host") || http::iequals(name, "content-length") ||
-        http::iequals(name, "expect"))
-      continue;
-    if (http::iequals(name, "x-forwarded-for")) {
-      forwarded_for = true;  // merged into one field below
-      continue;
+    switch (http::classify_field(name)) {
+      case Field::host:
+      case Field::content_length:
+      case Field::expect:
+        continue;
+      case Field::x_forwarded_for:
+        forwarded_for = true;  // merged into one field below
+        continue;
+      case Field::upgrade:
+        upgrade = value;
+        continue;
+      case Field::if_none_match:
+      case Field::if_modified_since:
+        if (info.drop_conditionals) continue;
+        break;
+      case Field::other:
+        break;
+      default:  // the other hop-by-hop fields
+        continue;
     }
-    if (http::iequals(name, "upgrade")) upgrade = value;
-    if (http::is_hop_by_hop(name) || connection.names(name)) continue;
-    if (info.drop_conditionals &&
-        (http::iequals(name, "if-none-match") || http::iequals(name, "if-modified-since")))
-      continue;
-    append_header(out, name, value);
+    if (connection.names(name)) continue;
+    w.field(name, value);
   }
-  out.append(info.extra_fields);
-  out.append("X-Forwarded-For: ");
+  w.put(info.extra_fields);
+  w.put("X-Forwarded-For: ");
   if (forwarded_for) {
     for (const auto& h : head.headers)
-      if (http::iequals(h.name.in(base), "x-forwarded-for"))
-        out.append(h.value.in(base)).append(", ");
+      if (http::iequals(h.name.in(base), "x-forwarded-for")) {
+        w.put(h.value.in(base));
+        w.put(", ");
+      }
   }
-  out.append(info.client_ip).append("\r\n");
-  append_header(out, "X-Forwarded-Proto", "http");
-  append_header(out, "Via", kVia);
+  w.put(info.client_ip);
+  w.crlf();
+  w.field("X-Forwarded-Proto", "http");
+  w.field("Via", kVia);
   if (info.upgrade) {
-    append_header(out, "Connection", "Upgrade");
-    append_header(out, "Upgrade", upgrade);
+    w.field("Connection", "Upgrade");
+    w.field("Upgrade", upgrade);
   }
   if (head.chunked) {
-    append_header(out, "Transfer-Encoding", "chunked");
+    w.field("Transfer-Encoding", "chunked");
   } else if (head.content_length) {
-    out.append("Content-Length: ");
-    append_number(out, *head.content_length);
-    out.append("\r\n");
+    w.put("Content-Length: ");
+    w.number(*head.content_length);
+    w.crlf();
   }
-  out.append("\r\n");
+  w.crlf();
 }
 
 BodyFraming choose_framing(const http::MessageHead& response, const ClientResponse& info) {
@@ -129,48 +177,52 @@ BodyFraming choose_framing(const http::MessageHead& response, const ClientRespon
 
 void build_client_response(const http::Parser& response, const ClientResponse& info,
                            BodyFraming framing, std::string& out, std::string_view extra_headers) {
+  using http::Field;
   const char* base = response.base();
   const auto& head = response.head();
   const ConnectionOptions connection(response);
   const bool upgrade = head.status == 101;
-  out.clear();
-  out.append("HTTP/1.1 ");
-  append_number(out, static_cast<uint64_t>(head.status));
-  out.append(" ");
   std::string_view reason = head.reason.in(base);
-  out.append(reason.empty() ? http::status_reason(head.status) : reason);
-  out.append("\r\n");
+  if (reason.empty()) reason = http::status_reason(head.status);
+  out.clear();
+  HeadWriter w(out, reason.size() + connection.field_bytes() + extra_headers.size());
+  w.put("HTTP/1.1 ");
+  w.number(static_cast<uint64_t>(head.status));
+  w.put(" ");
+  w.put(reason);
+  w.crlf();
   for (const auto& h : head.headers) {
     std::string_view name = h.name.in(base);
     std::string_view value = h.value.in(base);
-    if (http::iequals(name, "content-length")) {
+    Field f = http::classify_field(name);
+    if (f == Field::content_length) {
       // Passed on for HEAD and 304 (it describes the representation) and for sized bodies.
       if (framing == BodyFraming::none || framing == BodyFraming::content_length)
-        append_header(out, name, value);
+        w.field(name, value);
       continue;
     }
-    if (upgrade && http::iequals(name, "upgrade")) {
-      append_header(out, name, value);
+    if (upgrade && f == Field::upgrade) {
+      w.field(name, value);
       continue;
     }
-    if (http::is_hop_by_hop(name) || connection.names(name)) continue;
-    if (dropped(info.drop_fields, name)) continue;
-    append_header(out, name, value);
+    if (http::is_hop_by_hop(f) || connection.names(name)) continue;
+    if (!info.drop_fields.empty() && dropped(info.drop_fields, name)) continue;
+    w.field(name, value);
   }
-  append_header(out, "Via", kVia);
+  w.field("Via", kVia);
   if (upgrade) {
-    append_header(out, "Connection", "Upgrade");
+    w.field("Connection", "Upgrade");
   } else if (framing == BodyFraming::chunked) {
-    append_header(out, "Transfer-Encoding", "chunked");
+    w.field("Transfer-Encoding", "chunked");
   }
   if (!upgrade) {
     if (!info.keep_alive || framing == BodyFraming::until_close)
-      append_header(out, "Connection", "close");
+      w.field("Connection", "close");
     else if (info.client_http10)
-      append_header(out, "Connection", "keep-alive");
+      w.field("Connection", "keep-alive");
   }
-  out.append(extra_headers);
-  out.append("\r\n");
+  w.put(extra_headers);
+  w.crlf();
 }
 
 void build_simple_response(int status, std::string_view content_type, std::string_view body,

@@ -16,20 +16,38 @@ bool has_token(std::string_view value, std::string_view token) {
   return found;
 }
 
-bool is_hop_by_hop(std::string_view name) {
+Field classify_field(std::string_view name) {
   switch (name.size()) {
     case 2:
-      return iequals(name, "te");
+      return equals_lower(name, "te") ? Field::te : Field::other;
+    case 4:
+      if (equals_lower(name, "host")) return Field::host;
+      break;
+    case 6:
+      if (equals_lower(name, "expect")) return Field::expect;
+      break;
     case 7:
-      return iequals(name, "trailer") || iequals(name, "upgrade");
+      if (equals_lower(name, "trailer")) return Field::trailer;
+      return equals_lower(name, "upgrade") ? Field::upgrade : Field::other;
     case 10:
-      return iequals(name, "connection") || iequals(name, "keep-alive");
+      if (equals_lower(name, "connection")) return Field::connection;
+      return equals_lower(name, "keep-alive") ? Field::keep_alive : Field::other;
+    case 13:
+      if (equals_lower(name, "if-none-match")) return Field::if_none_match;
+      break;
+    case 14:
+      if (equals_lower(name, "content-length")) return Field::content_length;
+      break;
+    case 15:
+      if (equals_lower(name, "x-forwarded-for")) return Field::x_forwarded_for;
+      break;
     case 17:
-      return iequals(name, "transfer-encoding");
+      if (equals_lower(name, "transfer-encoding")) return Field::transfer_encoding;
+      return equals_lower(name, "if-modified-since") ? Field::if_modified_since : Field::other;
     default:
       break;
   }
-  return name.size() > 6 && iequals(name.substr(0, 6), "proxy-");
+  return name.size() > 6 && equals_lower(name.substr(0, 6), "proxy-") ? Field::proxy : Field::other;
 }
 
 std::string_view status_reason(int status) {

@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 
 namespace sluice::http {
@@ -35,8 +36,41 @@ void for_each_token(std::string_view value, Fn&& fn) {
 
 bool has_token(std::string_view value, std::string_view token);
 
+// Whether `s` equals `lower` (lower-case, same size) ignoring the case of `s`.
+inline bool equals_lower(std::string_view s, std::string_view lower) {
+  for (size_t i = 0; i < lower.size(); ++i)
+    if (ascii_lower(s[i]) != lower[i]) return false;
+  return true;
+}
+
+// The fields a proxy treats specially, told apart in one switch on the name's length, since
+// every field of every message passes through here.
+enum class Field : uint8_t {
+  other,
+  host,
+  expect,
+  content_length,
+  x_forwarded_for,
+  if_none_match,
+  if_modified_since,
+  // hop-by-hop (RFC 9110 7.6.1):
+  te,
+  trailer,
+  upgrade,
+  connection,
+  keep_alive,
+  transfer_encoding,
+  proxy,  // Proxy-*, but at lengths 7, 10 and 17 only the names above count
+};
+Field classify_field(std::string_view name);
+inline bool is_hop_by_hop(Field f) {
+  return f >= Field::te;
+}
+
 // Connection-level fields that a proxy must not forward (RFC 9110 7.6.1), plus Proxy-*.
-bool is_hop_by_hop(std::string_view name);
+inline bool is_hop_by_hop(std::string_view name) {
+  return is_hop_by_hop(classify_field(name));
+}
 
 std::string_view status_reason(int status);
 
