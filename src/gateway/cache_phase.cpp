@@ -161,11 +161,6 @@ Task<std::optional<bool>> answer_from_cache(ClientConnection& conn, RequestConte
   co_return std::nullopt;
 }
 
-Task<std::optional<bool>> consult_cache(ClientConnection& conn, RequestContext& ctx) {
-  if (look_up_cache(conn, ctx) == CacheStep::upstream) co_return std::nullopt;
-  co_return co_await answer_from_cache(conn, ctx);
-}
-
 HeadVerdict on_response_head(ClientConnection& conn, RequestContext& ctx, const Buffer& ubuf,
                              size_t head_size) {
   CacheExchange& x = ctx.cache;

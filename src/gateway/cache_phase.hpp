@@ -42,13 +42,11 @@ struct CacheExchange {
 };
 
 // Phase: answers from the cache (a hit, a stale entry, another request's fill), or prepares
-// the request to go upstream (to fill the cache, bypassing it, or to invalidate it). Returns the
-// keep-alive decision when answered, nullopt when the request goes upstream.
-Task<std::optional<bool>> consult_cache(ClientConnection& conn, RequestContext& ctx);
-
-// The same phase in two steps, so that a request that goes upstream (a miss, a bypass, a write)
-// runs no coroutine of its own: look_up_cache() decides without suspending; only when it
-// returns `answer` does the caller co_await answer_from_cache().
+// the request to go upstream (to fill the cache, bypassing it, or to invalidate it). In two
+// steps, so that a request that goes upstream (a miss, a bypass, a write) runs no coroutine of
+// its own: look_up_cache() decides without suspending; only when it returns `answer` does the
+// caller co_await answer_from_cache(), which returns the keep-alive decision when it answered
+// and nullopt when the request goes upstream after all (a coalesced fill it could not share).
 enum class CacheStep { upstream, answer };
 CacheStep look_up_cache(ClientConnection& conn, RequestContext& ctx);
 Task<std::optional<bool>> answer_from_cache(ClientConnection& conn, RequestContext& ctx);

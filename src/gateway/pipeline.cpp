@@ -167,7 +167,8 @@ Task<bool> handle_request(ClientConnection& conn) {
     limits::RoutePolicies& policies = *shared.route_policies[ctx.route];
 
     // 6. cache
-    if (route.cache) keep = co_await consult_cache(conn, ctx);
+    if (route.cache && look_up_cache(conn, ctx) == CacheStep::answer)
+      keep = co_await answer_from_cache(conn, ctx);
 
     // 7. route cap
     if (!keep) {
