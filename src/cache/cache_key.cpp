@@ -12,6 +12,7 @@ constexpr char kEscape = '\x1e';
 // Writes `value` at `out` with the separator and escape bytes escaped; returns the end. Needs
 // room for twice the value.
 char* put_escaped(char* out, std::string_view value) {
+  if (value.empty()) return out;  // its data() may be null, which memchr must not see
   if (!std::memchr(value.data(), kSeparator, value.size()) &&
       !std::memchr(value.data(), kEscape, value.size())) {
     std::memcpy(out, value.data(), value.size());

@@ -431,7 +431,7 @@ std::shared_ptr<CachedResponse> build_entry(const RequestView& req, const Respon
   data.resize(head_size + stored_body.size() + not_modified_size + target_size);
   char* out = data.data();
   auto put = [&out](std::string_view v) {
-    std::memcpy(out, v.data(), v.size());
+    if (!v.empty()) std::memcpy(out, v.data(), v.size());  // an empty view may be null
     out += v.size();
   };
   auto put_field = [&put](std::string_view name, std::string_view value) {

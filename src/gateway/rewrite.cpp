@@ -58,7 +58,7 @@ class HeadWriter {
   HeadWriter& operator=(const HeadWriter&) = delete;
 
   void put(std::string_view s) {
-    std::memcpy(p_, s.data(), s.size());
+    if (!s.empty()) std::memcpy(p_, s.data(), s.size());  // an empty view may be null
     p_ += s.size();
   }
   void number(uint64_t v) { p_ = std::to_chars(p_, p_ + 20, v).ptr; }

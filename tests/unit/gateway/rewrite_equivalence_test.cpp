@@ -67,11 +67,11 @@ void append_header(std::string& out, std::string_view name, std::string_view val
   size_t at = out.size();
   out.resize(at + name.size() + value.size() + 4);
   char* p = out.data() + at;
-  std::memcpy(p, name.data(), name.size());
+  if (!name.empty()) std::memcpy(p, name.data(), name.size());
   p += name.size();
   *p++ = ':';
   *p++ = ' ';
-  std::memcpy(p, value.data(), value.size());
+  if (!value.empty()) std::memcpy(p, value.data(), value.size());
   p += value.size();
   *p++ = '\r';
   *p = '\n';
