@@ -158,8 +158,7 @@ bool CacheStore::finish_fill(const std::shared_ptr<Flight>& flight,
     if (node && node->value->pass) {
       // A stale entry kept for stale-if-error outranks the marker.
       Node* existing = s.map.find(flight->hash(), flight->key());
-      if (existing && !existing->value->pass && existing->value->retainable(now))
-        purged = true;
+      if (existing && !existing->value->pass && existing->value->retainable(now)) purged = true;
     }
     if (node && !purged && node->charge <= s.capacity) {
       if (!node->value->pass) s.stats->add(node->value->route, Counter::stores);

@@ -1,25 +1,12 @@
 #include "cache/message_view.hpp"
 
 namespace sluice::cache {
-namespace {
-
 using http::iequals;
-
-// Header names are tokens (no CR, which is the only other byte that OR 0x20 turns into '-'), so
-// setting the case bit compares them with a lower-case name exactly.
-inline bool token_equals_lower(std::string_view token, std::string_view lower) {
-  if (token.size() != lower.size()) return false;
-  unsigned diff = 0;
-  for (size_t i = 0; i < token.size(); ++i)
-    diff |= static_cast<unsigned char>(token[i] | 0x20) ^ static_cast<unsigned char>(lower[i]);
-  return diff == 0;
-}
-
-}  // namespace
 
 Field classify_field(std::string_view n) {
   // The length and one letter narrow each name to one candidate.
-  auto is = [n](std::string_view lower) { return token_equals_lower(n, lower); };
+  // Each case compares only names of the case's length.
+  auto is = [n](std::string_view lower) { return http::equals_lower(n, lower); };
   const char c = n.empty() ? '\0' : http::ascii_lower(n[0]);
   switch (n.size()) {
     case 2:

@@ -22,23 +22,14 @@ void keep(std::vector<Handle>& pool, Handle&& handle) {
   if (pool.size() < kRecycled) pool.push_back(std::move(handle));
 }
 
-template <class Map, class Value>
-typename Map::iterator emplace_reusing(Map& map, std::vector<typename Map::node_type>& pool,
-                                       typename Map::key_type key, Value&& value) {
-  if (pool.empty()) {
-    if constexpr (requires { map.emplace(key, value).first; })
-      return map.emplace(key, std::forward<Value>(value)).first;
-    else
-      return map.emplace(key, std::forward<Value>(value));
-  }
-  typename Map::node_type handle = std::move(pool.back());
-  pool.pop_back();
-  handle.key() = key;
-  handle.mapped() = std::forward<Value>(value);
-  if constexpr (requires { map.insert(std::move(handle)).position; })
-    return map.insert(std::move(handle)).position;
-  else
-    return map.insert(std::move(handle));
+// Inserts into the target index, reusing a node handle a removal left behind.
+TargetIndex::iterator emplace_target(TargetIndex& index, std::string_view target, Node* node) {
+  if (recycler.target_nodes.empty()) return index.emplace(target, node);
+  TargetIndex::node_type handle = std::move(recycler.target_nodes.back());
+  recycler.target_nodes.pop_back();
+  handle.key() = target;
+  handle.mapped() = node;
+  return index.insert(std::move(handle));
 }
 
 }  // namespace
@@ -294,7 +285,7 @@ void Shard::insert(Node* node, TimePoint now, std::vector<Node*>& garbage) {
   }
   list_of(node).push_front(node);
   map.insert(node);
-  node->target_it = emplace_reusing(by_target, recycler.target_nodes, node->value->target(), node);
+  node->target_it = emplace_target(by_target, node->value->target(), node);
   node->tag_its.reserve(node->value->tags.size());
   for (const std::string& t : node->value->tags)
     node->tag_its.push_back(by_tag.emplace(std::string_view(t), node));

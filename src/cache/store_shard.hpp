@@ -10,7 +10,6 @@
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -55,7 +54,7 @@ struct Node {
   Node* prev = nullptr;
   Node* next = nullptr;
   Node* chain = nullptr;  // the next node in its EntryTable bucket
-  uint64_t seq = 0;  // shard insertion sequence: purges match only entries older than them
+  uint64_t seq = 0;       // shard insertion sequence: purges match only entries older than them
   size_t charge = 0;
   uint8_t freq = 0;
   uint8_t queue = 0;  // which NodeList of its shard holds it: Shard::kSmall, kMain or kProtected
@@ -149,7 +148,6 @@ struct PurgeJob {
   std::vector<uint64_t> limits;   // per shard
   std::vector<uint32_t> pending;  // shards still to sweep
 };
-
 
 struct Shard {
   std::mutex mu;
