@@ -116,6 +116,9 @@ class CacheStore {
   bool sweep_tag(detail::Shard& s, const std::string& tag, uint64_t seq_limit, size_t& budget,
                  size_t& removed);
   size_t sweep_all(detail::Shard& s);
+  // Brings the shard's entries older than the purge into its indexes; false when `budget` ran
+  // out first.
+  bool index_shard(detail::Shard& s, uint64_t seq_limit, size_t& budget);
   void retire(detail::Shard& s, const std::shared_ptr<const detail::PurgeRule>& rule);
   void janitor_loop();
   void stop_janitor();

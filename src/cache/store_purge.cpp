@@ -1,5 +1,7 @@
 // Purges: a rule is published to every shard first, so no lookup serves a match from then on;
-// the matches are then removed in small batches through the ordered target and tag indexes.
+// the entries older than the rule are then brought into the ordered target and tag indexes
+// (a store leaves that to the first purge after it), and the matches removed through them, all
+// in small batches.
 #include <time.h>
 
 #include <algorithm>
@@ -176,8 +178,10 @@ bool CacheStore::sweep_shard(Shard& s, const PurgeRule& rule, uint64_t seq_limit
       removed += sweep_all(s);
       return true;
     case PurgeRule::Kind::tag:
+      if (!index_shard(s, seq_limit, budget)) return false;
       return sweep_tag(s, rule.tag, seq_limit, budget, removed);
     case PurgeRule::Kind::pattern:
+      if (!index_shard(s, seq_limit, budget)) return false;
       for (const PurgePattern& pattern : rule.patterns)
         if (!sweep_pattern(s, pattern, seq_limit, budget, removed)) return false;
       return true;
@@ -198,6 +202,7 @@ size_t CacheStore::sweep_all(Shard& s) {
     s.small = {};
     s.main = {};
     s.protected_ = {};
+    s.unindexed.clear();
     s.ghost.clear();
   }
   for (Node* n : nodes) {
@@ -207,6 +212,21 @@ size_t CacheStore::sweep_all(Shard& s) {
     delete n;
   }
   return nodes.size();
+}
+
+bool CacheStore::index_shard(Shard& s, uint64_t seq_limit, size_t& budget) {
+  for (;;) {
+    size_t batch = std::min(kPurgeBatch, budget);
+    if (batch == 0) return false;
+    size_t moved;
+    {
+      std::lock_guard lock(s.mu);
+      HoldTimer hold(longest_hold_ns_, longest_hold_cpu_ns_);
+      moved = s.index_older(seq_limit, batch);
+    }
+    budget -= moved;
+    if (moved < batch) return true;
+  }
 }
 
 bool CacheStore::sweep_tag(Shard& s, const std::string& tag, uint64_t seq_limit, size_t& budget,

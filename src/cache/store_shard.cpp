@@ -1,5 +1,7 @@
 #include "cache/store_shard.hpp"
 
+#include <algorithm>
+
 namespace sluice::cache::detail {
 
 namespace {
@@ -22,14 +24,15 @@ void keep(std::vector<Handle>& pool, Handle&& handle) {
   if (pool.size() < kRecycled) pool.push_back(std::move(handle));
 }
 
-// Inserts into the target index, reusing a node handle a removal left behind.
-TargetIndex::iterator emplace_target(TargetIndex& index, std::string_view target, Node* node) {
-  if (recycler.target_nodes.empty()) return index.emplace(target, node);
-  TargetIndex::node_type handle = std::move(recycler.target_nodes.back());
-  recycler.target_nodes.pop_back();
-  handle.key() = target;
-  handle.mapped() = node;
-  return index.insert(std::move(handle));
+// A target index node for a new entry: one a removal left behind, or a new one.
+TargetIndex::node_type target_slot() {
+  if (!recycler.target_nodes.empty()) {
+    TargetIndex::node_type handle = std::move(recycler.target_nodes.back());
+    recycler.target_nodes.pop_back();
+    return handle;
+  }
+  thread_local TargetIndex scratch;
+  return scratch.extract(scratch.emplace(std::string_view(), nullptr));
 }
 
 }  // namespace
@@ -56,41 +59,53 @@ void free_nodes(std::vector<Node*>& nodes) {
 }
 
 Node* EntryTable::find(uint64_t hash, std::string_view key) const {
-  if (buckets_.empty()) return nullptr;
-  for (Node* n = buckets_[bucket(hash)]; n; n = n->chain)
-    if (n->hash == hash && n->key == key) return n;
-  return nullptr;
+  if (slots_.empty()) return nullptr;
+  for (size_t i = home(hash);; i = (i + 1) & (slots_.size() - 1)) {
+    const Slot& slot = slots_[i];
+    if (!slot.node) return nullptr;
+    if (slot.hash == hash && slot.node->key == key) return slot.node;
+  }
+}
+
+void EntryTable::place(uint64_t hash, Node* node) {
+  size_t i = home(hash);
+  while (slots_[i].node)
+    i = (i + 1) & (slots_.size() - 1);
+  slots_[i] = Slot{hash, node};
 }
 
 void EntryTable::insert(Node* node) {
-  if (size_ >= buckets_.size()) grow();
-  Node*& head = buckets_[bucket(node->hash)];
-  node->chain = head;
-  head = node;
+  if ((size_ + 1) * 4 > slots_.size() * 3) grow();
+  place(node->hash, node);
   ++size_;
 }
 
 void EntryTable::erase(Node* node) {
-  if (buckets_.empty()) return;
-  for (Node** link = &buckets_[bucket(node->hash)]; *link; link = &(*link)->chain)
-    if (*link == node) {
-      *link = node->chain;
-      node->chain = nullptr;
-      --size_;
-      return;
-    }
+  if (slots_.empty()) return;
+  const size_t mask = slots_.size() - 1;
+  size_t i = home(node->hash);
+  while (slots_[i].node != node) {
+    if (!slots_[i].node) return;
+    i = (i + 1) & mask;
+  }
+  // Backward-shift deletion: a later slot of the run whose home is not between the hole and
+  // itself moves into the hole, so every run stays unbroken and no tombstones build up.
+  for (size_t j = (i + 1) & mask; slots_[j].node; j = (j + 1) & mask) {
+    size_t k = home(slots_[j].hash);
+    bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+    if (stays) continue;
+    slots_[i] = slots_[j];
+    i = j;
+  }
+  slots_[i] = Slot{};
+  --size_;
 }
 
 void EntryTable::grow() {
-  std::vector<Node*> old(buckets_.empty() ? 16 : buckets_.size() * 2, nullptr);
-  old.swap(buckets_);
-  for (Node* head : old)
-    while (Node* n = head) {
-      head = n->chain;
-      Node*& slot = buckets_[bucket(n->hash)];
-      n->chain = slot;
-      slot = n;
-    }
+  std::vector<Slot> old(slots_.empty() ? 16 : slots_.size() * 2);
+  old.swap(slots_);
+  for (const Slot& slot : old)
+    if (slot.node) place(slot.hash, slot.node);
 }
 
 Flight* Shard::find_flight(uint64_t hash, std::string_view key) const {
@@ -117,13 +132,15 @@ void Shard::remove_flight(const Flight* flight) {
 size_t node_overhead(size_t key_capacity, size_t tag_count) {
   // Multimap nodes: the libstdc++ node (links and colour) plus the value.
   constexpr size_t kTreeNode = 32 + sizeof(std::string_view) + sizeof(Node*);
-  // The entry table's bucket pointers: one to two per entry, as it doubles at a load of one.
-  constexpr size_t kBucket = 2 * sizeof(void*);
+  // The entry table's slots: 16 bytes each at a load between 3/8 and 3/4.
+  constexpr size_t kBucket = 40;
   size_t bytes = allocation_size(sizeof(Node)) + kBucket +
                  allocation_size(kTreeNode) * (1 + tag_count) +
                  (key_capacity > 15 ? allocation_size(key_capacity + 1) : 0);
   if (tag_count) bytes += allocation_size(tag_count * sizeof(TagIndex::iterator));
-  return bytes + 2 * sizeof(uint64_t);  // the ghost slot the entry may leave behind
+  // The slot in the unindexed list (kept at most about twice as long as it has entries) and
+  // the ghost fingerprint the entry may leave behind.
+  return bytes + 2 * sizeof(Node*) + 2 * sizeof(uint32_t);
 }
 
 void NodeList::push_front(Node* n) {
@@ -150,36 +167,86 @@ void NodeList::remove(Node* n) {
   --count;
 }
 
+void UnindexedList::push(Node* n) {
+  n->pending_pos = base_ + slots_.size();
+  slots_.push_back(n);
+  ++live_;
+}
+
+void UnindexedList::remove(Node* n) {
+  slots_[n->pending_pos - base_] = nullptr;
+  --live_;
+  trim();
+}
+
+void UnindexedList::clear() {
+  base_ += slots_.size();
+  slots_.clear();
+  head_ = live_ = 0;
+}
+
+void UnindexedList::trim() {
+  while (head_ < slots_.size() && !slots_[head_])
+    ++head_;
+  if (head_ == slots_.size()) {
+    clear();
+    return;
+  }
+  // Entries mostly leave oldest first, so the removed slots gather at the front; those the
+  // long-lived entries leave behind them are squeezed out once they outnumber the live ones.
+  if (slots_.size() - head_ > 2 * live_ + 64) {
+    size_t out = 0;
+    for (size_t i = head_; i < slots_.size(); ++i)
+      if (Node* n = slots_[i]) {
+        n->pending_pos = base_ + out;
+        slots_[out++] = n;
+      }
+    slots_.resize(out);
+    head_ = 0;
+  } else if (head_ > 64 && head_ * 2 > slots_.size()) {
+    slots_.erase(slots_.begin(), slots_.begin() + static_cast<std::ptrdiff_t>(head_));
+    base_ += head_;
+    head_ = 0;
+  }
+}
+
+void GhostSet::resize(size_t buckets) {
+  std::vector<Bucket> old(buckets, Bucket{});
+  old.swap(buckets_);
+  for (const Bucket& b : old)
+    for (uint32_t fp : b.fingerprints)
+      if (fp) {
+        Bucket& to = bucket_of(fp);
+        to.fingerprints[to.next] = fp;
+        to.next = (to.next + 1) % 7;
+      }
+}
+
 void GhostSet::add(uint64_t hash, size_t capacity) {
-  while (!order_.empty() && order_.size() >= capacity) {
-    auto it = members_.find(order_.front());
-    if (it != members_.end()) {
-      if (spare_.empty())
-        spare_ = members_.extract(it);
-      else
-        members_.erase(it);
-    }
-    order_.pop_front();
-  }
-  order_.push_back(hash);
-  if (spare_.empty()) {
-    members_.insert(hash);
-  } else {
-    spare_.value() = hash;
-    members_.insert(std::move(spare_));
-  }
+  // Seven slots a bucket, a power of two of buckets: between one and two times `capacity`.
+  size_t wanted = 16;
+  while (wanted * 7 < capacity)
+    wanted *= 2;
+  if (wanted > buckets_.size() || wanted * 4 < buckets_.size()) resize(wanted);
+  uint32_t fp = fingerprint(hash);
+  Bucket& b = bucket_of(fp);
+  b.fingerprints[b.next] = fp;
+  b.next = (b.next + 1) % 7;
 }
 
 bool GhostSet::take(uint64_t hash) {
-  auto it = members_.find(hash);
-  if (it == members_.end()) return false;
-  members_.erase(it);
-  return true;
+  if (buckets_.empty()) return false;
+  uint32_t fp = fingerprint(hash);
+  for (uint32_t& slot : bucket_of(fp).fingerprints)
+    if (slot == fp) {
+      slot = 0;
+      return true;
+    }
+  return false;
 }
 
 void GhostSet::clear() {
-  order_.clear();
-  members_.clear();
+  std::fill(buckets_.begin(), buckets_.end(), Bucket{});
 }
 
 bool PurgeRule::matches(const CachedResponse& e) const {
@@ -210,13 +277,34 @@ bool Shard::matched_by_rule(const Node& node) const {
   return false;
 }
 
+size_t Shard::index_older(uint64_t seq_limit, size_t max) {
+  size_t moved = 0;
+  for (Node* n; moved < max && (n = unindexed.front()) && n->seq <= seq_limit; ++moved) {
+    unindexed.remove(n);
+    n->target_slot.key() = n->value->target();
+    n->target_slot.mapped() = n;
+    n->target_it = by_target.insert(std::move(n->target_slot));
+    n->tag_its.reserve(n->value->tags.size());
+    for (const std::string& t : n->value->tags)
+      n->tag_its.push_back(by_tag.emplace(std::string_view(t), n));
+    n->indexed = true;
+  }
+  return moved;
+}
+
 void Shard::unlink(Node* node) {
   list_of(node).remove(node);
   map.erase(node);
-  keep(recycler.target_nodes, by_target.extract(node->target_it));
-  for (auto it : node->tag_its)
-    by_tag.erase(it);
-  node->tag_its.clear();
+  if (node->indexed) {
+    keep(recycler.target_nodes, by_target.extract(node->target_it));
+    for (auto it : node->tag_its)
+      by_tag.erase(it);
+    node->tag_its.clear();
+    node->indexed = false;
+  } else {
+    unindexed.remove(node);
+    keep(recycler.target_nodes, std::move(node->target_slot));
+  }
   stats->add(node->value->route, Counter::bytes, -static_cast<int64_t>(node->charge));
   stats->add(node->value->route, Counter::keys, -1);
 }
@@ -285,10 +373,9 @@ void Shard::insert(Node* node, TimePoint now, std::vector<Node*>& garbage) {
   }
   list_of(node).push_front(node);
   map.insert(node);
-  node->target_it = emplace_target(by_target, node->value->target(), node);
-  node->tag_its.reserve(node->value->tags.size());
-  for (const std::string& t : node->value->tags)
-    node->tag_its.push_back(by_tag.emplace(std::string_view(t), node));
+  node->indexed = false;
+  if (node->target_slot.empty()) node->target_slot = target_slot();
+  unindexed.push(node);
   stats->add(node->value->route, Counter::bytes, static_cast<int64_t>(node->charge));
   stats->add(node->value->route, Counter::keys, 1);
   if (policy == EvictionPolicy::tinylfu) admit_from_window(now, garbage);

@@ -4,13 +4,11 @@
 
 #include <cstdint>
 #include <cstring>
-#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_set>
 #include <vector>
 
 #include "cache/cache_config.hpp"
@@ -53,11 +51,15 @@ struct Node {
   std::shared_ptr<const CachedResponse> value;
   Node* prev = nullptr;
   Node* next = nullptr;
-  Node* chain = nullptr;  // the next node in its EntryTable bucket
   uint64_t seq = 0;       // shard insertion sequence: purges match only entries older than them
   size_t charge = 0;
   uint8_t freq = 0;
   uint8_t queue = 0;  // which NodeList of its shard holds it: Shard::kSmall, kMain or kProtected
+  bool indexed = false;      // in the target and tag indexes; otherwise in Shard::unindexed
+  uint64_t pending_pos = 0;  // its place in Shard::unindexed while not indexed
+  // While not indexed: the target index's node, allocated (or recycled) with the entry, so
+  // that indexing at purge time allocates nothing.
+  TargetIndex::node_type target_slot;
   TargetIndex::iterator target_it;
   std::vector<TagIndex::iterator> tag_its;
 };
@@ -72,8 +74,9 @@ void free_nodes(std::vector<Node*>& nodes);
 // Bytes accounted for a node beyond its response: the node, its key, its map and index slots.
 size_t node_overhead(size_t key_capacity, size_t tag_count);
 
-// The shard's entries by key: chained through the nodes themselves, so an insert or a removal
-// allocates nothing (the bucket array grows by doubling, at a load factor of one).
+// The shard's entries by key: open addressing with linear probing over (hash, node) slots, so a
+// lookup compares hashes within one cache line or two and reads a node only on a hash match,
+// and an insert or a removal allocates nothing (the slot array doubles at a load of 3/4).
 class EntryTable {
  public:
   Node* find(uint64_t hash, std::string_view key) const;
@@ -83,19 +86,23 @@ class EntryTable {
   // Detaches every node; calls fn(node) for each.
   template <class Fn>
   void drain(Fn&& fn) {
-    for (Node*& head : buckets_)
-      while (Node* n = head) {
-        head = n->chain;
-        n->chain = nullptr;
+    for (Slot& slot : slots_)
+      if (Node* n = slot.node) {
+        slot = Slot{};
         fn(n);
       }
     size_ = 0;
   }
 
  private:
-  size_t bucket(uint64_t hash) const { return hash & (buckets_.size() - 1); }
+  struct Slot {
+    uint64_t hash = 0;
+    Node* node = nullptr;  // nullptr: empty
+  };
+  size_t home(uint64_t hash) const { return hash & (slots_.size() - 1); }
   void grow();
-  std::vector<Node*> buckets_;
+  void place(uint64_t hash, Node* node);
+  std::vector<Slot> slots_;
   size_t size_ = 0;
 };
 
@@ -113,7 +120,28 @@ class NodeList {
   Node* tail_ = nullptr;
 };
 
-// Hashes of keys recently evicted from the small queue (S3-FIFO's ghost queue).
+// Entries not yet in the purge indexes, oldest first. A purge indexes the ones older than
+// itself before it sweeps, so an entry evicted before any purge (most entries of a miss-heavy
+// workload) never costs an ordered-tree insertion and removal, only a slot here.
+class UnindexedList {
+ public:
+  void push(Node* n);
+  void remove(Node* n);
+  Node* front() const { return live_ ? slots_[head_] : nullptr; }
+  size_t size() const { return live_; }
+  void clear();
+
+ private:
+  void trim();
+  std::vector<Node*> slots_;  // nullptr: removed
+  uint64_t base_ = 0;         // the position of slots_[0]
+  size_t head_ = 0;           // the first live slot
+  size_t live_ = 0;
+};
+
+// Hashes of keys recently evicted from the small queue (S3-FIFO's ghost queue), about the
+// last `capacity` of them: buckets of seven 32-bit fingerprints, each bucket a FIFO of its own,
+// so a lookup or an insert touches one half cache line and allocates nothing.
 class GhostSet {
  public:
   void add(uint64_t hash, size_t capacity);
@@ -121,10 +149,14 @@ class GhostSet {
   void clear();
 
  private:
-  using Members = std::unordered_multiset<uint64_t>;
-  std::deque<uint64_t> order_;
-  Members members_;
-  Members::node_type spare_;  // the oldest member's slot, reused by the next one
+  struct Bucket {
+    uint32_t fingerprints[7];  // 0: empty
+    uint32_t next;             // the slot the next add overwrites
+  };
+  static uint32_t fingerprint(uint64_t hash) { return static_cast<uint32_t>(hash >> 32) | 1; }
+  Bucket& bucket_of(uint32_t fp) { return buckets_[fp & (buckets_.size() - 1)]; }
+  void resize(size_t buckets);
+  std::vector<Bucket> buckets_;
 };
 
 // A purge in progress, visible to lookups so that its matches are never served.
@@ -166,6 +198,7 @@ struct Shard {
   FrequencySketch sketch;
   TargetIndex by_target;
   TagIndex by_tag;
+  UnindexedList unindexed;
   std::vector<ActiveRule> rules;
   uint64_t seq = 0;
   uint64_t purge_epoch = 0;  // bumped by every purge: unregistered fills compare it
@@ -184,6 +217,9 @@ struct Shard {
   void touch(Node* node);           // a hit
   void record_miss(uint64_t hash);  // a lookup that found nothing
   bool matched_by_rule(const Node& node) const;
+  // Moves up to `max` of the unindexed entries with seq <= seq_limit into the indexes; returns
+  // how many it moved. Fewer than `max`: none is left.
+  size_t index_older(uint64_t seq_limit, size_t max);
   Flight* find_flight(uint64_t hash, std::string_view key) const;
   std::shared_ptr<Flight> flight_of(uint64_t hash, std::string_view key) const;
   void remove_flight(const Flight* flight);

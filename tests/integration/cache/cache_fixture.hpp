@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "../gateway/gateway_fixture.hpp"
@@ -58,13 +60,25 @@ struct CacheSetup {
   }
   // How many requests for exactly `uri` reached nginx.
   int backend_hits(const std::string& uri) {
-    auto lines = nginx->access_log();
-    return static_cast<int>(std::count_if(lines.begin(), lines.end(), [&](const std::string& l) {
-      auto sp = l.find(' ');
-      auto sp2 = l.find(' ', sp + 1);
-      auto sp3 = l.find(' ', sp2 + 1);
-      return l.substr(sp2 + 1, sp3 - sp2 - 1) == uri;
-    }));
+    auto count = [&] {
+      auto lines = nginx->access_log();
+      return static_cast<int>(std::count_if(lines.begin(), lines.end(), [&](const std::string& l) {
+        auto sp = l.find(' ');
+        auto sp2 = l.find(' ', sp + 1);
+        auto sp3 = l.find(' ', sp2 + 1);
+        return l.substr(sp2 + 1, sp3 - sp2 - 1) == uri;
+      }));
+    };
+    // nginx writes a request's log line after sending its response, so a client can be faster
+    // than the line: count until two reads a little apart agree.
+    int n = count();
+    for (int i = 0; i < 50; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      int again = count();
+      if (again == n) break;
+      n = again;
+    }
+    return n;
   }
   std::optional<Response> admin(const std::string& method, const std::string& path) {
     return http_request(g.admin_port, method, path);

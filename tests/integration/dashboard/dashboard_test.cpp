@@ -298,8 +298,9 @@ TEST(Dashboard, PanelsLightUpWhenTheirFamiliesAppear) {
   EXPECT_EQ(d.find("no data:"), std::string::npos) << d;
   EXPECT_EQ(text_of(d, "t-hit"), "75%");
   EXPECT_EQ(text_of(d, "t-err"), "9.09%");  // 1 in 11
-  EXPECT_EQ(text_of(d, "t-rps"), "11");
-  EXPECT_EQ(text_of(d, "t-rej"), "3");  // 2 rate-limited + 1 shed a second
+  // Rates divide by the browser's own time between polls, which jitters on a busy machine.
+  EXPECT_NEAR(std::stod("0" + text_of(d, "t-rps")), 11, 0.5);
+  EXPECT_NEAR(std::stod("0" + text_of(d, "t-rej")), 3, 0.15);  // 2 rate-limited + 1 shed a second
   // Every observation lies in (10 ms, 25 ms]: the median interpolates to the middle.
   EXPECT_EQ(text_of(d, "t-p50"), "17.5 ms");
   for (const char* cell : {"127.0.0.1:9001", "127.0.0.1:9002", "● up", "● down", "1/2 healthy",
@@ -324,7 +325,7 @@ TEST(Dashboard, SaysNoDataForFamiliesTheGatewayDoesNotReport) {
                            "no data: rate-limit and admission metrics"})
     EXPECT_NE(d.find(what), std::string::npos) << what;
   EXPECT_EQ(text_of(d, "t-hit"), "–");
-  EXPECT_EQ(text_of(d, "t-rps"), "11");
+  EXPECT_NEAR(std::stod("0" + text_of(d, "t-rps")), 11, 0.5);
   EXPECT_EQ(text_of(d, "state"), "live");
 }
 
