@@ -223,9 +223,10 @@ void GhostSet::resize(size_t buckets) {
 }
 
 void GhostSet::add(uint64_t hash, size_t capacity) {
-  // Seven slots a bucket, a power of two of buckets: between one and two times `capacity`.
+  // Seven slots a bucket, a power of two of buckets: two to four times `capacity` slots, so
+  // that nearly all of the last `capacity` hashes are kept although buckets fill unevenly.
   size_t wanted = 16;
-  while (wanted * 7 < capacity)
+  while (wanted * 7 < 2 * capacity)
     wanted *= 2;
   if (wanted > buckets_.size() || wanted * 4 < buckets_.size()) resize(wanted);
   uint32_t fp = fingerprint(hash);

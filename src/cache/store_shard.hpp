@@ -51,11 +51,11 @@ struct Node {
   std::shared_ptr<const CachedResponse> value;
   Node* prev = nullptr;
   Node* next = nullptr;
-  uint64_t seq = 0;       // shard insertion sequence: purges match only entries older than them
+  uint64_t seq = 0;  // shard insertion sequence: purges match only entries older than them
   size_t charge = 0;
   uint8_t freq = 0;
-  uint8_t queue = 0;  // which NodeList of its shard holds it: Shard::kSmall, kMain or kProtected
-  bool indexed = false;      // in the target and tag indexes; otherwise in Shard::unindexed
+  uint8_t queue = 0;     // which NodeList of its shard holds it: Shard::kSmall, kMain or kProtected
+  bool indexed = false;  // in the target and tag indexes; otherwise in Shard::unindexed
   uint64_t pending_pos = 0;  // its place in Shard::unindexed while not indexed
   // While not indexed: the target index's node, allocated (or recycled) with the entry, so
   // that indexing at purge time allocates nothing.
