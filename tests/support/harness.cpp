@@ -43,16 +43,28 @@ void write_file(const fs::path& path, const std::string& text) {
 }
 
 uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
+  // Below the kernel's ephemeral range (32768 and up by default): a port taken from that range
+  // can be handed to some other test's outgoing connection before the server here binds it.
+  static std::mt19937 rng(static_cast<unsigned>(::getpid()) * 2654435761u ^
+                          static_cast<unsigned>(std::random_device{}()));
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    uint16_t port = static_cast<uint16_t>(20000 + rng() % 12000);
+    // Not one this process handed out already and may not have bound yet.
+    static std::vector<bool> given(32000, false);
+    if (given[port]) continue;
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    ::close(fd);
+    if (ok) {
+      given[port] = true;
+      return port;
+    }
+  }
+  throw std::runtime_error("no free loopback port between 20000 and 32000");
 }
 
 namespace {
