@@ -39,9 +39,12 @@ TOML
 }
 gateway 8085 'cache = { ttl = "10m" }' > "$dir/cached.toml"
 gateway 8084 '' > "$dir/plain.toml"
+# A prefix per wrk run: without it every run would request /m/1, /m/2, ... again, and a later
+# run could hit what an earlier one stored.
 cat > "$dir/unique.lua" <<'LUA'
 local n = 0
-request = function() n = n + 1; return wrk.format(nil, "/m/" .. n) end
+local run = tostring(os.time()) .. "-" .. tostring(math.random(1, 1000000000))
+request = function() n = n + 1; return wrk.format(nil, "/m/" .. run .. "/" .. n) end
 LUA
 
 nginx -c "$dir/nginx-backend.conf" -g 'daemon off;' & pids+=($!)

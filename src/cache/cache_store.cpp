@@ -81,7 +81,10 @@ CacheStore::Lookup CacheStore::lookup(uint64_t hash, std::string_view key, TimeP
   {
     std::lock_guard lock(s.mu);
     Node* n = s.map.find(hash, key);
-    if (!n) s.record_miss(hash);
+    if (!n) {
+      s.record_miss(hash);
+      s.prefetch_victims();
+    }
     if (n) {
       if (n->value->pass) {
         if (n->value->fresh(now)) {

@@ -216,6 +216,9 @@ struct Shard {
   void unlink(Node* node);
   void touch(Node* node);           // a hit
   void record_miss(uint64_t hash);  // a lookup that found nothing
+  // Starts loading what the next eviction reads, long before it: the queues' tails were stored
+  // long ago and are in no cache, and a miss is followed by a store that evicts one of them.
+  void prefetch_victims() const;
   bool matched_by_rule(const Node& node) const;
   // Moves up to `max` of the unindexed entries with seq <= seq_limit into the indexes; returns
   // how many it moved. Fewer than `max`: none is left.
