@@ -1,6 +1,11 @@
 #include "common/address.hpp"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <charconv>
+#include <random>
 
 namespace sluice {
 
@@ -47,6 +52,32 @@ std::optional<HostPort> parse_host_port(std::string_view text, std::string& erro
   }
   hp.endpoint = asio::ip::tcp::endpoint(addr, hp.port);
   return hp;
+}
+
+bool loopback_port_free(uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(port);
+  bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  ::close(fd);
+  return ok;
+}
+
+uint16_t free_loopback_ports(int count) {
+  thread_local std::mt19937 rng(std::random_device{}());
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    auto first = static_cast<uint16_t>(20000 + rng() % 12000);
+    bool ok = true;
+    for (int i = 0; i < count && ok; ++i)
+      ok = loopback_port_free(static_cast<uint16_t>(first + i));
+    if (ok) return first;
+  }
+  return 0;
 }
 
 }  // namespace sluice

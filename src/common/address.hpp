@@ -19,4 +19,11 @@ struct HostPort {
 // Parses and resolves a literal address; nullopt with `error` set when it is not one.
 std::optional<HostPort> parse_host_port(std::string_view text, std::string& error);
 
+// Whether a listener (with SO_REUSEADDR, as the gateway's) could bind 127.0.0.1:port now.
+bool loopback_port_free(uint16_t port);
+// The first of `count` consecutive loopback ports that are free now, picked at random below
+// Linux's ephemeral range (32768 and up) so that no outgoing connection takes one before it is
+// bound; 0 when none was found.
+uint16_t free_loopback_ports(int count);
+
 }  // namespace sluice

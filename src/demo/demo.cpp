@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "common/address.hpp"
 #include "common/process.hpp"
 
 namespace sluice::demo {
@@ -20,32 +21,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-
-bool port_free(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(port);
-  bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
-}
-
-// A run of `count` consecutive free loopback ports.
-uint16_t free_ports(int count) {
-  std::mt19937 rng(std::random_device{}());
-  for (int attempt = 0; attempt < 200; ++attempt) {
-    // Below Linux's ephemeral range (32768 and up), so the load phases' own outgoing
-    // connections cannot take a port before the gateway binds it.
-    uint16_t base = static_cast<uint16_t>(20000 + rng() % 12000);
-    bool ok = true;
-    for (int i = 0; i < count && ok; ++i)
-      ok = port_free(static_cast<uint16_t>(base + i));
-    if (ok) return base;
-  }
-  return 0;
-}
 
 bool wait_for_port(uint16_t port, std::chrono::milliseconds timeout) {
   auto end = std::chrono::steady_clock::now() + timeout;
@@ -199,8 +174,8 @@ int run_demo(const DemoOptions& o) {
     }
   } cleanup{dir};
 
-  uint16_t backend_port = free_ports(o.instances);
-  uint16_t gateway_port = free_ports(2);
+  uint16_t backend_port = free_loopback_ports(o.instances);
+  uint16_t gateway_port = free_loopback_ports(2);
   if (!backend_port || !gateway_port) {
     std::fprintf(stderr, "sluice demo: no free loopback ports\n");
     return 1;

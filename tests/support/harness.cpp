@@ -16,6 +16,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "common/address.hpp"
 #include "http/headers.hpp"
 #include "http/parser.hpp"
 
@@ -43,26 +44,16 @@ void write_file(const fs::path& path, const std::string& text) {
 }
 
 uint16_t free_port() {
-  // Below the kernel's ephemeral range (32768 and up by default): a port taken from that range
-  // can be handed to some other test's outgoing connection before the server here binds it.
-  static std::mt19937 rng(static_cast<unsigned>(::getpid()) * 2654435761u ^
-                          static_cast<unsigned>(std::random_device{}()));
+  // Below the kernel's ephemeral range: a port taken from that range can be handed to some
+  // other test's outgoing connection before the server here binds it. Never the same port
+  // twice in one process, as one handed out may not be bound yet.
+  static std::vector<bool> given(65536, false);
   for (int attempt = 0; attempt < 200; ++attempt) {
-    uint16_t port = static_cast<uint16_t>(20000 + rng() % 12000);
-    // Not one this process handed out already and may not have bound yet.
-    static std::vector<bool> given(32000, false);
+    uint16_t port = free_loopback_ports(1);
+    if (port == 0) break;
     if (given[port]) continue;
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(port);
-    bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    ::close(fd);
-    if (ok) {
-      given[port] = true;
-      return port;
-    }
+    given[port] = true;
+    return port;
   }
   throw std::runtime_error("no free loopback port between 20000 and 32000");
 }

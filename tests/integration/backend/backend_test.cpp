@@ -13,37 +13,17 @@
 #include <thread>
 #include <vector>
 
+#include "common/address.hpp"
 #include "support/harness.hpp"
 
 using namespace sluice::test;
 
 namespace {
 
-bool port_bindable(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(port);
-  bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
-}
-
-// `count` consecutive ports that are free now, below the ephemeral range so that outgoing
-// connections of other tests on this machine do not take them meanwhile.
+// `count` consecutive free ports.
 uint16_t free_ports(int count) {
-  static std::mt19937 rng(std::random_device{}());
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    auto first = static_cast<uint16_t>(std::uniform_int_distribution<int>(20000, 32000)(rng));
-    bool ok = true;
-    for (int i = 0; i < count && ok; ++i)
-      ok = port_bindable(static_cast<uint16_t>(first + i));
-    if (ok) return first;
-  }
-  return free_port();
+  uint16_t first = sluice::free_loopback_ports(count);
+  return first ? first : free_port();
 }
 
 // Value of a number field in a flat JSON object; -1 when absent.
