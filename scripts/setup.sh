@@ -34,4 +34,6 @@ fi
 build_dir="${1:-build}"
 shift || true
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
-cmake --build "$build_dir" -j"$(nproc)"
+# SLUICE_BUILD_TARGETS (space-separated) builds just those targets; default: everything.
+# shellcheck disable=SC2086
+cmake --build "$build_dir" -j"$(nproc)" ${SLUICE_BUILD_TARGETS:+--target $SLUICE_BUILD_TARGETS}
