@@ -215,11 +215,7 @@ void GhostSet::resize(size_t buckets) {
   old.swap(buckets_);
   for (const Bucket& b : old)
     for (uint32_t fp : b.fingerprints)
-      if (fp) {
-        Bucket& to = bucket_of(fp);
-        to.fingerprints[to.next] = fp;
-        to.next = (to.next + 1) % 7;
-      }
+      if (fp) bucket_of(fp).push(fp);
 }
 
 void GhostSet::add(uint64_t hash, size_t capacity) {
@@ -230,9 +226,7 @@ void GhostSet::add(uint64_t hash, size_t capacity) {
     wanted *= 2;
   if (wanted > buckets_.size() || wanted * 4 < buckets_.size()) resize(wanted);
   uint32_t fp = fingerprint(hash);
-  Bucket& b = bucket_of(fp);
-  b.fingerprints[b.next] = fp;
-  b.next = (b.next + 1) % 7;
+  bucket_of(fp).push(fp);
 }
 
 bool GhostSet::take(uint64_t hash) {
@@ -288,7 +282,6 @@ size_t Shard::index_older(uint64_t seq_limit, size_t max) {
     n->tag_its.reserve(n->value->tags.size());
     for (const std::string& t : n->value->tags)
       n->tag_its.push_back(by_tag.emplace(std::string_view(t), n));
-    n->indexed = true;
   }
   return moved;
 }
@@ -296,12 +289,11 @@ size_t Shard::index_older(uint64_t seq_limit, size_t max) {
 void Shard::unlink(Node* node) {
   list_of(node).remove(node);
   map.erase(node);
-  if (node->indexed) {
+  if (node->indexed()) {
     keep(recycler.target_nodes, by_target.extract(node->target_it));
     for (auto it : node->tag_its)
       by_tag.erase(it);
     node->tag_its.clear();
-    node->indexed = false;
   } else {
     unindexed.remove(node);
     keep(recycler.target_nodes, std::move(node->target_slot));
@@ -385,7 +377,7 @@ void Shard::insert(Node* node, TimePoint now, std::vector<Node*>& garbage) {
   }
   list_of(node).push_front(node);
   map.insert(node);
-  node->indexed = false;
+  // A recycled node may still hold the slot its last entry had (when the recycler was full).
   if (node->target_slot.empty()) node->target_slot = target_slot();
   unindexed.push(node);
   stats->add(node->value->route, Counter::bytes, static_cast<int64_t>(node->charge));

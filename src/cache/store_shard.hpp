@@ -54,14 +54,15 @@ struct Node {
   uint64_t seq = 0;  // shard insertion sequence: purges match only entries older than them
   size_t charge = 0;
   uint8_t freq = 0;
-  uint8_t queue = 0;     // which NodeList of its shard holds it: Shard::kSmall, kMain or kProtected
-  bool indexed = false;  // in the target and tag indexes; otherwise in Shard::unindexed
+  uint8_t queue = 0;  // which NodeList of its shard holds it: Shard::kSmall, kMain or kProtected
   uint64_t pending_pos = 0;  // its place in Shard::unindexed while not indexed
   // While not indexed: the target index's node, allocated (or recycled) with the entry, so
-  // that indexing at purge time allocates nothing.
+  // that indexing at purge time allocates nothing. Indexing moves it into the index.
   TargetIndex::node_type target_slot;
-  TargetIndex::iterator target_it;
+  TargetIndex::iterator target_it;  // once indexed
   std::vector<TagIndex::iterator> tag_its;
+  // For a node in a shard: in the target and tag indexes, rather than in Shard::unindexed.
+  bool indexed() const { return target_slot.empty(); }
 };
 
 // Nodes and the containers' node allocations are recycled per thread: a store in steady state
@@ -152,6 +153,10 @@ class GhostSet {
   struct Bucket {
     uint32_t fingerprints[7];  // 0: empty
     uint32_t next;             // the slot the next add overwrites
+    void push(uint32_t fp) {
+      fingerprints[next] = fp;
+      next = (next + 1) % 7;
+    }
   };
   static uint32_t fingerprint(uint64_t hash) { return static_cast<uint32_t>(hash >> 32) | 1; }
   Bucket& bucket_of(uint32_t fp) { return buckets_[fp & (buckets_.size() - 1)]; }
