@@ -158,7 +158,9 @@ class GhostSet {
       next = (next + 1) % 7;
     }
   };
-  static uint32_t fingerprint(uint64_t hash) { return static_cast<uint32_t>(hash >> 32) | 1; }
+  // The low half of the hash: the high half picks the shard, so within one shard some of its
+  // bits are the same for every key, and buckets chosen by them would go unused.
+  static uint32_t fingerprint(uint64_t hash) { return static_cast<uint32_t>(hash) | 1; }
   Bucket& bucket_of(uint32_t fp) { return buckets_[fp & (buckets_.size() - 1)]; }
   void resize(size_t buckets);
   std::vector<Bucket> buckets_;

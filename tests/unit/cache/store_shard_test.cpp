@@ -114,6 +114,22 @@ TEST(GhostSet, RemembersAboutTheLastCapacityHashes) {
   EXPECT_FALSE(ghost.take(added[added.size() - 2]));
 }
 
+TEST(GhostSet, RemembersHashesThatShareTheirShardBits) {
+  // A shard's ghost set sees only hashes whose shard-selecting high bits are equal: its buckets
+  // must not depend on those bits, or most of them would stay empty.
+  GhostSet ghost;
+  std::mt19937_64 rng(12);
+  std::vector<uint64_t> added;
+  for (int i = 0; i < 20'000; ++i) {
+    added.push_back((rng() & ~(uint64_t{63} << 40)) | (uint64_t{17} << 40));
+    ghost.add(added.back(), 10'000);
+  }
+  int recent = 0;
+  for (size_t i = added.size() - 10'000; i < added.size(); ++i)
+    recent += ghost.take(added[i]);
+  EXPECT_GT(recent, 9'500);
+}
+
 TEST(CacheStore, PurgesAgreeWithAModelOverIndexedAndUnindexedEntries) {
   // Random stores, replacements, erasures and purges; every purge brings only the entries older
   // than itself into the indexes, so later ones see a mix of both.
