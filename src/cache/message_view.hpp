@@ -2,8 +2,8 @@
 //
 // The gateway fills these from its parser's header slices into a scratch vector it reuses per
 // connection, so building a view allocates nothing once the vector has grown. Each field knows
-// which of the names the cache cares about it is, classified once, so the policy's many
-// "is there a Cache-Control?" questions compare a byte per field instead of a name.
+// which of the names the cache cares about it is, classified once by the parser, so the policy's
+// many "is there a Cache-Control?" questions compare a byte per field instead of a name.
 #pragma once
 
 #include <cstdint>
@@ -16,41 +16,15 @@
 
 namespace sluice::cache {
 
-enum class Field : uint8_t {
-  other,
-  age,
-  authorization,
-  cache_control,
-  connection,
-  content_length,
-  content_location,
-  cookie,
-  date,
-  etag,
-  expires,
-  if_modified_since,
-  if_none_match,
-  keep_alive,
-  last_modified,
-  pragma,
-  proxy,  // any Proxy-* field
-  range,
-  set_cookie,
-  te,
-  trailer,
-  transfer_encoding,
-  upgrade,
-  vary,
-  x_cache,
-};
-Field classify_field(std::string_view name);
-// Connection-level fields (RFC 9110 7.6.1) and Proxy-*, as http::is_hop_by_hop.
-bool is_hop_by_hop(Field f);
+using http::classify_field;
+using http::Field;
+using http::is_hop_by_hop;
 
 struct HeaderView {
   HeaderView() = default;
   HeaderView(std::string_view n, std::string_view v)
       : name(n), value(v), field(classify_field(n)) {}
+  HeaderView(std::string_view n, std::string_view v, Field f) : name(n), value(v), field(f) {}
   std::string_view name;
   std::string_view value;
   Field field = Field::other;

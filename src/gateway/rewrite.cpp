@@ -18,7 +18,7 @@ class ConnectionOptions {
     const char* base = msg.base();
     for (const auto& h : msg.head().headers) {
       field_bytes_ += h.name.len + h.value.len + 4;
-      if (h.name.len != 10 || !http::iequals(h.name.in(base), "connection")) continue;
+      if (h.field != http::Field::connection) continue;
       http::for_each_token(h.value.in(base), [&](std::string_view t) {
         // keep-alive and close are options, not field names; most messages list only them.
         if (http::iequals(t, "keep-alive") || http::iequals(t, "close")) return;
@@ -117,7 +117,7 @@ void build_upstream_request(const http::Parser& request, const UpstreamRequest& 
   for (const auto& h : head.headers) {
     std::string_view name = h.name.in(base);
     std::string_view value = h.value.in(base);
-    switch (http::classify_field(name)) {
+    switch (h.field) {
       case Field::host:
       case Field::content_length:
       case Field::expect:
@@ -132,10 +132,9 @@ void build_upstream_request(const http::Parser& request, const UpstreamRequest& 
       case Field::if_modified_since:
         if (info.drop_conditionals) continue;
         break;
-      case Field::other:
+      default:
+        if (http::is_hop_by_hop(h.field)) continue;
         break;
-      default:  // the other hop-by-hop fields
-        continue;
     }
     if (connection.names(name)) continue;
     w.field(name, value);
@@ -194,7 +193,7 @@ void build_client_response(const http::Parser& response, const ClientResponse& i
   for (const auto& h : head.headers) {
     std::string_view name = h.name.in(base);
     std::string_view value = h.value.in(base);
-    Field f = http::classify_field(name);
+    const Field f = h.field;
     if (f == Field::content_length) {
       // Passed on for HEAD and 304 (it describes the representation) and for sized bodies.
       if (framing == BodyFraming::none || framing == BodyFraming::content_length)

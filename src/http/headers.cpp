@@ -16,38 +16,63 @@ bool has_token(std::string_view value, std::string_view token) {
   return found;
 }
 
-Field classify_field(std::string_view name) {
-  switch (name.size()) {
+Field classify_field(std::string_view n) {
+  auto is = [n](std::string_view lower) { return equals_lower(n, lower); };
+  const char c = n.empty() ? '\0' : ascii_lower(n[0]);
+  // Lengths below 7 cannot be a Proxy-* name; the others fall through to that check.
+  switch (n.size()) {
     case 2:
-      return equals_lower(name, "te") ? Field::te : Field::other;
+      return is("te") ? Field::te : Field::other;
+    case 3:
+      return is("age") ? Field::age : Field::other;
     case 4:
-      if (equals_lower(name, "host")) return Field::host;
-      break;
+      if (c == 'h') return is("host") ? Field::host : Field::other;
+      if (c == 'd') return is("date") ? Field::date : Field::other;
+      if (c == 'e') return is("etag") ? Field::etag : Field::other;
+      if (c == 'v') return is("vary") ? Field::vary : Field::other;
+      return Field::other;
+    case 5:
+      return is("range") ? Field::range : Field::other;
     case 6:
-      if (equals_lower(name, "expect")) return Field::expect;
-      break;
+      if (c == 'e') return is("expect") ? Field::expect : Field::other;
+      if (c == 'c') return is("cookie") ? Field::cookie : Field::other;
+      if (c == 'p') return is("pragma") ? Field::pragma : Field::other;
+      return Field::other;
     case 7:
-      if (equals_lower(name, "trailer")) return Field::trailer;
-      return equals_lower(name, "upgrade") ? Field::upgrade : Field::other;
+      if (c == 'e') return is("expires") ? Field::expires : Field::other;
+      if (c == 't') return is("trailer") ? Field::trailer : Field::other;
+      if (c == 'u') return is("upgrade") ? Field::upgrade : Field::other;
+      if (c == 'x') return is("x-cache") ? Field::x_cache : Field::other;
+      break;
     case 10:
-      if (equals_lower(name, "connection")) return Field::connection;
-      return equals_lower(name, "keep-alive") ? Field::keep_alive : Field::other;
+      if (c == 'c') return is("connection") ? Field::connection : Field::other;
+      if (c == 'k') return is("keep-alive") ? Field::keep_alive : Field::other;
+      if (c == 's') return is("set-cookie") ? Field::set_cookie : Field::other;
+      break;
     case 13:
-      if (equals_lower(name, "if-none-match")) return Field::if_none_match;
+      if (c == 'a') return is("authorization") ? Field::authorization : Field::other;
+      if (c == 'c') return is("cache-control") ? Field::cache_control : Field::other;
+      if (c == 'i') return is("if-none-match") ? Field::if_none_match : Field::other;
+      if (c == 'l') return is("last-modified") ? Field::last_modified : Field::other;
       break;
     case 14:
-      if (equals_lower(name, "content-length")) return Field::content_length;
+      if (is("content-length")) return Field::content_length;
       break;
     case 15:
-      if (equals_lower(name, "x-forwarded-for")) return Field::x_forwarded_for;
+      if (is("x-forwarded-for")) return Field::x_forwarded_for;
+      break;
+    case 16:
+      if (is("content-location")) return Field::content_location;
       break;
     case 17:
-      if (equals_lower(name, "transfer-encoding")) return Field::transfer_encoding;
-      return equals_lower(name, "if-modified-since") ? Field::if_modified_since : Field::other;
+      if (c == 'i') return is("if-modified-since") ? Field::if_modified_since : Field::other;
+      if (c == 't') return is("transfer-encoding") ? Field::transfer_encoding : Field::other;
+      break;
     default:
       break;
   }
-  return name.size() > 6 && equals_lower(name.substr(0, 6), "proxy-") ? Field::proxy : Field::other;
+  return c == 'p' && n.size() > 6 && equals_lower(n.substr(0, 6), "proxy-") ? Field::proxy
+                                                                            : Field::other;
 }
 
 std::string_view status_reason(int status) {

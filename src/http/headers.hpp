@@ -43,8 +43,8 @@ inline bool equals_lower(std::string_view s, std::string_view lower) {
   return true;
 }
 
-// The fields a proxy treats specially, told apart in one switch on the name's length, since
-// every field of every message passes through here.
+// The fields the gateway and its cache treat specially. The parser classifies each field once
+// (HeaderField::field), so later stages compare a byte instead of a name.
 enum class Field : uint8_t {
   other,
   host,
@@ -53,15 +53,30 @@ enum class Field : uint8_t {
   x_forwarded_for,
   if_none_match,
   if_modified_since,
-  // hop-by-hop (RFC 9110 7.6.1):
+  age,
+  authorization,
+  cache_control,
+  content_location,
+  cookie,
+  date,
+  etag,
+  expires,
+  last_modified,
+  pragma,
+  range,
+  set_cookie,
+  vary,
+  x_cache,
+  // hop-by-hop (RFC 9110 7.6.1), last so that one comparison tells them:
   te,
   trailer,
   upgrade,
   connection,
   keep_alive,
   transfer_encoding,
-  proxy,  // Proxy-*, but at lengths 7, 10 and 17 only the names above count
+  proxy,  // any Proxy-* field
 };
+// One switch on the name's length and first letter narrows it to one candidate name.
 Field classify_field(std::string_view name);
 inline bool is_hop_by_hop(Field f) {
   return f >= Field::te;

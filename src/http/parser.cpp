@@ -144,23 +144,22 @@ int Parser::validate_framing() {
       --len;
     h.value.off += begin;
     h.value.len = len - begin;
-    switch (name.size()) {
-      case 4:
-        if (equals_lower(name, "host")) ++host_count;
+    h.field = classify_field(name);
+    switch (h.field) {
+      case Field::host:
+        ++host_count;
         break;
-      case 6:
-        if (kind_ == Kind::request && equals_lower(name, "expect")) {
+      case Field::expect:
+        if (kind_ == Kind::request) {
           if (iequals(h.value.in(base_), "100-continue"))
             head_.expect_continue = true;
           else
             return fail(417, "unsupported expectation");
         }
         break;
-      case 17:
-        if (equals_lower(name, "transfer-encoding")) {
-          ++te_count;
-          te = h.value.in(base_);
-        }
+      case Field::transfer_encoding:
+        ++te_count;
+        te = h.value.in(base_);
         break;
       default:
         break;

@@ -16,6 +16,8 @@
 #include <string_view>
 #include <vector>
 
+#include "http/headers.hpp"
+
 namespace sluice::http {
 
 // A range of bytes relative to the head buffer's base.
@@ -27,7 +29,8 @@ struct Slice {
 
 struct HeaderField {
   Slice name;
-  Slice value;
+  Slice value;  // without leading and trailing blanks
+  Field field = Field::other;
 };
 
 struct MessageHead {

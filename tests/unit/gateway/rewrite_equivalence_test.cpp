@@ -23,13 +23,17 @@ constexpr std::string_view kVia = "1.1 sluice";
 bool is_hop_by_hop(std::string_view name) {
   switch (name.size()) {
     case 2:
-      return http::iequals(name, "te");
+      if (http::iequals(name, "te")) return true;
+      break;
     case 7:
-      return http::iequals(name, "trailer") || http::iequals(name, "upgrade");
+      if (http::iequals(name, "trailer") || http::iequals(name, "upgrade")) return true;
+      break;
     case 10:
-      return http::iequals(name, "connection") || http::iequals(name, "keep-alive");
+      if (http::iequals(name, "connection") || http::iequals(name, "keep-alive")) return true;
+      break;
     case 17:
-      return http::iequals(name, "transfer-encoding");
+      if (http::iequals(name, "transfer-encoding")) return true;
+      break;
     default:
       break;
   }
