@@ -2,8 +2,10 @@
 # Response cache throughput: wrk -t1 -c64, one worker each, in front of the anchor nginx backend.
 #   hit:  sluice (route with cache = { ttl = "10m" }) against nginx proxy_cache, on one URL that
 #         is always a hit, alternating, twice each.
-#   miss: every request a new URL (so a miss, a fill and a store, with evictions once the cache
-#         is full) through a cached route, against the same route without a cache.
+#   miss: every request a new URL (a miss and a fill; stored until adaptive admission finds the
+#         keys never return, with evictions once the cache is full) through a cached route,
+#         against the same route without a cache; and, with admission = "always", the cost of a
+#         miss that is stored every time.
 # Prints req/s, p50, p99 and the ratios.
 # Usage: bench/cache.sh [BUILD_DIR]   (needs nginx, wrk; run on a quiet machine)
 set -euo pipefail
@@ -21,13 +23,14 @@ mkdir -p "$dir/cache"
 # nginx's workers run as www-data: they must be able to reach and write the proxy_cache directory.
 chmod 755 "$dir"
 chown www-data "$dir/cache" 2>/dev/null || chmod 777 "$dir/cache"
-gateway() {  # port cache-table-or-empty
+gateway() {  # port cache-table-or-empty [admission]
   cat <<TOML
 [server]
 listen = "127.0.0.1:$1"
 workers = 1
 [cache]
 max_memory = "64MB"
+admission = "${3:-adaptive}"
 [upstream.be]
 endpoints = ["127.0.0.1:9001"]
 max_connections = 64
@@ -39,6 +42,7 @@ TOML
 }
 gateway 8085 'cache = { ttl = "10m" }' > "$dir/cached.toml"
 gateway 8084 '' > "$dir/plain.toml"
+gateway 8086 'cache = { ttl = "10m" }' always > "$dir/always.toml"
 # A prefix per wrk run: without it every run would request /m/1, /m/2, ... again, and a later
 # run could hit what an earlier one stored.
 cat > "$dir/unique.lua" <<'LUA'
@@ -51,6 +55,7 @@ nginx -c "$dir/nginx-backend.conf" -g 'daemon off;' & pids+=($!)
 nginx -c "$dir/nginx-proxy.conf" -g 'daemon off;' & pids+=($!)
 "$build/sluice" serve --config "$dir/cached.toml" 2>"$dir/cached.err" & pids+=($!)
 "$build/sluice" serve --config "$dir/plain.toml" 2>"$dir/plain.err" & pids+=($!)
+"$build/sluice" serve --config "$dir/always.toml" 2>"$dir/always.err" & pids+=($!)
 sleep 1
 curl -s -o /dev/null http://127.0.0.1:8083/hot; curl -s -o /dev/null http://127.0.0.1:8085/hot
 for port in 8083 8085; do
@@ -76,6 +81,7 @@ done
 for round in 1 2; do
   run sluice-no-cache http://127.0.0.1:8084/ -s "$dir/unique.lua"
   run sluice-cache-miss http://127.0.0.1:8085/ -s "$dir/unique.lua"
+  run sluice-miss-stored http://127.0.0.1:8086/ -s "$dir/unique.lua"
 done
 curl -s http://127.0.0.1:8085/ >/dev/null
 awk '{rps[$1]+=$2; n[$1]++}
@@ -83,5 +89,7 @@ awk '{rps[$1]+=$2; n[$1]++}
     h=rps["sluice-cache-hit"]/n["sluice-cache-hit"]; ng=rps["nginx-cache-hit"]/n["nginx-cache-hit"];
     m=rps["sluice-cache-miss"]/n["sluice-cache-miss"]; p=rps["sluice-no-cache"]/n["sluice-no-cache"];
     printf "\nhit: sluice %.0f req/s, nginx proxy_cache %.0f req/s: %.2fx\n", h, ng, h/ng;
+    a=rps["sluice-miss-stored"]/n["sluice-miss-stored"];
     printf "miss: cached route %.0f req/s, same route without cache %.0f req/s: %+.1f%%\n", m, p, (m/p-1)*100
+    printf "miss stored every time (admission = \"always\"): %.0f req/s: %+.1f%%\n", a, (a/p-1)*100
   }' "$dir/results"

@@ -208,6 +208,8 @@ std::optional<GlobalCacheConfig> parse_global_cache(const toml::table& table,
       out.eviction = *v == "lru"      ? EvictionPolicy::lru
                      : *v == "s3fifo" ? EvictionPolicy::s3fifo
                                       : EvictionPolicy::tinylfu;
+    if (auto v = r.choice("admission", {"adaptive", "always"}))
+      out.adaptive_admission = *v == "adaptive";
     if (auto v = r.integer("shards", 1, 1024)) {
       if ((*v & (*v - 1)) != 0)
         r.error("shards", "must be a power of two");

@@ -65,6 +65,8 @@ struct GlobalCacheConfig {
   std::vector<std::string> tag_headers{"Surrogate-Key", "Cache-Tag"};
   bool strip_tag_headers = true;  // tag headers are not sent to clients
   EvictionPolicy eviction = EvictionPolicy::s3fifo;
+  // S3-FIFO only: when nearly every new entry leaves unhit, store keys on their second miss.
+  bool adaptive_admission = true;
   uint32_t shards = 64;
 };
 

@@ -20,6 +20,8 @@ const char* counter_name(Counter c) {
       return "coalesced";
     case Counter::stores:
       return "stores";
+    case Counter::not_admitted:
+      return "not_admitted";
     case Counter::evictions:
       return "evictions";
     case Counter::purged:

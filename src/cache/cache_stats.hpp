@@ -19,6 +19,7 @@ enum class Counter : uint8_t {
   not_modified,  // hits answered with 304
   coalesced,     // misses that waited for another request's fetch instead of going upstream
   stores,        // responses stored
+  not_admitted,  // misses whose response was relayed unstored by adaptive admission
   evictions,     // entries removed to make room
   purged,        // entries removed by invalidate, purge_tag or clear
   bytes,         // bytes held now (a gauge)

@@ -51,6 +51,7 @@ CacheStore::CacheStore(Options options, CacheStats& stats)
   for (uint32_t i = 0; i < options_.shards; ++i) {
     shards_[i].capacity = options_.max_memory / options_.shards;
     shards_[i].policy = options_.policy;
+    shards_[i].adaptive_admission = options_.adaptive_admission;
     shards_[i].stats = &stats_;
   }
 }
@@ -134,6 +135,8 @@ CacheStore::Lookup CacheStore::lookup(uint64_t hash, std::string_view key, TimeP
       out.flight = open_flight(s, hash, key, options, false);
       out.leader = true;
     }
+    // A key with an entry (expired, or of another variant) was admitted before.
+    if (out.leader && !n) out.admit = s.admits(hash);
   }
   delete dead;
   return out;

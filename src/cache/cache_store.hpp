@@ -37,6 +37,7 @@ class CacheStore {
     uint64_t max_memory = 512ull * 1024 * 1024;
     uint32_t shards = 64;  // a power of two
     EvictionPolicy policy = EvictionPolicy::s3fifo;
+    bool adaptive_admission = true;  // S3-FIFO only
   };
   CacheStore(Options options, CacheStats& stats);
   ~CacheStore();
@@ -63,6 +64,8 @@ class CacheStore {
     // entry only a leader gets one: it refreshes in the background while others serve stale.
     std::shared_ptr<Flight> flight;
     bool leader = false;
+    // For a leader: whether its response should be stored (see Shard::admits).
+    bool admit = true;
   };
   Lookup lookup(uint64_t hash, std::string_view key, TimePoint now, const LookupOptions& options);
 

@@ -26,6 +26,7 @@ enum class FillStatus {
   uncacheable,  // the leader's response may not be shared; go upstream yourself
   failed,       // the leader's fetch failed; go upstream yourself (or serve stale-if-error)
   timed_out,    // the bounded wait expired; go upstream yourself
+  not_stored,   // the leader relayed the response without storing it (admission); go upstream
 };
 
 struct FillResult {

@@ -34,7 +34,7 @@ bool FillLease::complete(std::shared_ptr<const CachedResponse> entry, TimePoint 
 namespace {
 
 CacheStore::Options store_options(const GlobalCacheConfig& g) {
-  return {g.max_memory, g.shards, g.eviction};
+  return {g.max_memory, g.shards, g.eviction, g.adaptive_admission};
 }
 
 template <class Get>
@@ -106,7 +106,10 @@ ResponseCache::Lookup ResponseCache::lookup(RouteId route, const RequestView& re
 
   Lookup out;
   out.entry = std::move(found.entry);
-  if (found.leader) out.lease = FillLease(&store_, std::move(found.flight));
+  if (found.leader) {
+    out.lease = FillLease(&store_, std::move(found.flight));
+    out.admit = found.admit;
+  }
   switch (found.found) {
     case CacheStore::Found::fresh:
       out.status = CacheStatus::hit;

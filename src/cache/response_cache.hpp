@@ -60,6 +60,8 @@ class FillLease {
   }
 
   explicit operator bool() const { return flight_ != nullptr; }
+  // Whether requests wait on this fill.
+  bool shared() const { return flight_ && flight_->waiter_count() > 0; }
   void abandon(FillStatus status, TimePoint now = Clock::now());
   // Stores `entry` (may be null) and resumes the waiters; returns whether it was stored.
   bool complete(std::shared_ptr<const CachedResponse> entry, TimePoint now);
@@ -95,6 +97,10 @@ class ResponseCache {
     std::shared_ptr<const CachedResponse> entry;
     bool not_modified = false;  // a hit whose conditional request matched: answer 304
     FillLease lease;
+    // With a lease: whether to store the response. False when adaptive admission skips this
+    // key's first miss; unless others wait on the fill (FillLease::shared()), the caller then
+    // relays the response and ends the lease with skip().
+    bool admit = true;
     std::shared_ptr<Flight> wait;
   };
   // `key_buffer` is reused across requests so a hit allocates nothing.

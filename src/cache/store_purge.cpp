@@ -204,6 +204,9 @@ size_t CacheStore::sweep_all(Shard& s) {
     s.protected_ = {};
     s.unindexed.clear();
     s.ghost.clear();
+    s.doorkeeper.clear();
+    s.unhit_share = 0;
+    s.filtering = false;
   }
   for (Node* n : nodes) {
     stats_.add(n->value->route, Counter::purged);

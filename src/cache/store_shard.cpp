@@ -350,6 +350,26 @@ void Shard::record_miss(uint64_t hash) {
   if (policy == EvictionPolicy::tinylfu) sketch.increment(hash);
 }
 
+bool Shard::admits(uint64_t hash) {
+  if (!filtering) return true;
+  if (((hash >> 24) & 15) == 0) return true;  // the sample that keeps unhit_share current
+  if (doorkeeper.take(hash)) return true;
+  doorkeeper.add(hash, count() < 64 ? 64 : count());
+  return false;
+}
+
+void Shard::record_small_exit(bool hit) {
+  if (!adaptive_admission) return;
+  constexpr uint32_t kAll = 1u << 16;
+  const uint32_t sample = hit ? 0 : kAll;
+  unhit_share = unhit_share - (unhit_share >> 8) + (sample >> 8);
+  // Hysteresis: on above 95%, off below 90%.
+  if (unhit_share > kAll / 100 * 95)
+    filtering = true;
+  else if (unhit_share < kAll / 100 * 90)
+    filtering = false;
+}
+
 void Shard::insert(Node* node, TimePoint now, std::vector<Node*>& garbage) {
   // The likely victim itself is loaded by now (prefetch_victims at the miss): start on what its
   // eviction reads next.
@@ -408,6 +428,7 @@ void Shard::evict_small(TimePoint now, std::vector<Node*>& garbage) {
   while (!small.empty()) {
     Node* n = small.back();
     if (n->freq > 0 && n->value->retainable(now)) {
+      record_small_exit(true);
       n->freq = 0;
       move_to(n, kMain);
       if (main.bytes > capacity - capacity / 10 && main.count > 1) {
@@ -416,6 +437,7 @@ void Shard::evict_small(TimePoint now, std::vector<Node*>& garbage) {
       }
       continue;
     }
+    record_small_exit(false);
     ghost.add(n->hash, main.count < 64 ? 64 : main.count);
     drop(n, garbage, Counter::evictions);
     return;

@@ -202,6 +202,14 @@ struct Shard {
   NodeList main;
   NodeList protected_;
   GhostSet ghost;
+  // Adaptive admission (S3-FIFO): the share of entries that leave the small queue without a
+  // hit, as a moving average over about the last 256 (fixed point, 1 << 16 = all). Above 95%,
+  // storing is nearly all cost; admits() then stores a key on its second miss (remembered in
+  // the doorkeeper) and a sixteenth of the others, which keeps the average measured.
+  uint32_t unhit_share = 0;
+  bool filtering = false;
+  bool adaptive_admission = true;
+  GhostSet doorkeeper;
   FrequencySketch sketch;
   TargetIndex by_target;
   TagIndex by_tag;
@@ -223,6 +231,8 @@ struct Shard {
   void unlink(Node* node);
   void touch(Node* node);           // a hit
   void record_miss(uint64_t hash);  // a lookup that found nothing
+  // Whether a fill of this absent key should store its response.
+  bool admits(uint64_t hash);
   // Starts loading what the next eviction reads, long before it: the queues' tails were stored
   // long ago and are in no cache, and a miss is followed by a store that evicts one of them.
   void prefetch_victims() const;
@@ -240,6 +250,7 @@ struct Shard {
   void evict_main(TimePoint now, std::vector<Node*>& garbage);
   void admit_from_window(TimePoint now, std::vector<Node*>& garbage);
   void evict_tinylfu(std::vector<Node*>& garbage);
+  void record_small_exit(bool hit);
   NodeList& list_of(const Node* node);
   void move_to(Node* node, uint8_t queue);
   void drop(Node* node, std::vector<Node*>& garbage, Counter reason);

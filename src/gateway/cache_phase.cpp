@@ -178,6 +178,12 @@ HeadVerdict on_response_head(ClientConnection& conn, RequestContext& ctx, const 
     return HeadVerdict::serve_entry;
   }
   if (!x.lookup.lease) return HeadVerdict::relay;
+  if (!x.lookup.admit && !x.lookup.lease.shared()) {
+    // Adaptive admission skips this key's first miss: relayed as is, nothing copied or stored.
+    x.lookup.lease.abandon(cache::FillStatus::not_stored, now);
+    rc.stats().add(route_id(ctx), cache::Counter::not_admitted);
+    return HeadVerdict::relay;
+  }
 
   x.response_head.assign(ubuf.data(), head_size);
   cache::collect_headers(rp.head(), x.response_head.data(), x.response_headers);

@@ -210,3 +210,49 @@ TEST(CacheEviction, HotKeysSurviveAScan) {
     hits += x_cache(get("/plain/hot" + std::to_string(k))) == "HIT";
   EXPECT_GE(hits, 9);
 }
+
+namespace {
+
+int64_t stat_of(const std::string& stats_json, const std::string& name) {
+  // The first occurrence is the totals object.
+  auto at = stats_json.find("\"" + name + "\":");
+  if (at == std::string::npos) return -1;
+  return std::strtoll(stats_json.c_str() + at + name.size() + 3, nullptr, 10);
+}
+
+}  // namespace
+
+TEST(CacheAdmission, OneOffKeysAreRelayedUnstoredOnceTheCacheFillsWithThem) {
+  CacheSetup s(R"({ ttl = "1h" })", "[cache]\nmax_memory = \"1MB\"\nshards = 1\n");
+  RawClient c(s.g.port);
+  auto get = [&](const std::string& path) {
+    EXPECT_TRUE(c.send(get_request(path)));
+    return c.read_response();
+  };
+  constexpr int kKeys = 8000;  // about five times what fits
+  int intact = 0;
+  for (int i = 0; i < kKeys; ++i) {
+    std::string path = "/plain/once" + std::to_string(i);
+    auto r = get(path);
+    intact += r && r->status == 200 && r->body == "plain " + path + " \n" && x_cache(r) == "MISS";
+  }
+  EXPECT_EQ(intact, kKeys);
+  auto stats = http_request(s.g.admin_port, "GET", "/cache/stats");
+  ASSERT_TRUE(stats);
+  int64_t stores = stat_of(stats->body, "stores"), skipped = stat_of(stats->body, "not_admitted");
+  std::printf("%d one-off keys through a 1 MB cache: %ld stored, %ld relayed unstored\n", kKeys,
+              static_cast<long>(stores), static_cast<long>(skipped));
+  EXPECT_EQ(stores + skipped, kKeys);
+  EXPECT_GT(skipped, kKeys / 2);
+
+  // A key that comes back is stored on its second miss at the latest, and then served.
+  std::string again = "/plain/again";
+  get(again);
+  auto second = get(again);
+  EXPECT_EQ(x_cache(second), "MISS");
+  auto third = get(again);
+  EXPECT_EQ(x_cache(third), "HIT");
+  ASSERT_TRUE(third);
+  EXPECT_EQ(third->body, "plain /plain/again \n");
+  EXPECT_LE(s.backend_hits(again), 2);
+}

@@ -101,19 +101,24 @@ TEST(RouteCacheConfig, TtlIsRequiredAndValueMustBeATable) {
 TEST(GlobalCacheConfig, ReadsMaxMemoryAndTagHeaders) {
   config::Diagnostics diag("g.toml");
   auto doc = config::parse_toml(
-      "[cache]\nmax_memory = \"256MB\"\ntag_headers = \"Cache-Tag\"\neviction = \"lru\"\n", diag);
+      "[cache]\nmax_memory = \"256MB\"\ntag_headers = \"Cache-Tag\"\neviction = \"lru\"\n"
+      "admission = \"always\"\n",
+      diag);
   ASSERT_TRUE(doc);
   auto g = parse_global_cache(*(*doc)["cache"].as_table(), diag);
   ASSERT_TRUE(g) << diag.render();
   EXPECT_EQ(g->max_memory, 256u * 1024 * 1024);
   EXPECT_EQ(g->tag_headers, std::vector<std::string>{"Cache-Tag"});
   EXPECT_EQ(g->eviction, EvictionPolicy::lru);
+  EXPECT_FALSE(g->adaptive_admission);
 
   config::Diagnostics bad("g.toml");
-  auto doc2 = config::parse_toml("[cache]\nmax_memory = \"lots\"\nshards = 3\n", bad);
+  auto doc2 = config::parse_toml(
+      "[cache]\nmax_memory = \"lots\"\nshards = 3\nadmission = \"sometimes\"\n", bad);
   EXPECT_FALSE(parse_global_cache(*(*doc2)["cache"].as_table(), bad));
   EXPECT_NE(bad.render().find("cache.max_memory: expected a size"), std::string::npos);
   EXPECT_NE(bad.render().find("cache.shards: must be a power of two"), std::string::npos);
+  EXPECT_NE(bad.render().find("cache.admission"), std::string::npos) << bad.render();
 }
 
 TEST(GlobalCacheConfig, Defaults) {
@@ -121,4 +126,5 @@ TEST(GlobalCacheConfig, Defaults) {
   EXPECT_EQ(g.max_memory, 512u * 1024 * 1024);
   EXPECT_EQ(g.eviction, EvictionPolicy::s3fifo);
   EXPECT_EQ(g.shards, 64u);
+  EXPECT_TRUE(g.adaptive_admission);
 }
