@@ -63,33 +63,29 @@ for port in 8083 8085; do
   case "$status" in *" 200 "*"X-Cache HIT") ;; *) echo "port $port is not answering cache hits: $status" >&2; exit 1 ;; esac
 done
 
-run() {  # name url [wrk args...]
-  local name=$1 url=$2; shift 2
-  local out rps p50 p99
-  out=$(wrk -t1 -c64 -d"$duration" --latency "$@" "$url")
-  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
-  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
-  printf '%-18s %10s req/s  p50 %8s  p99 %8s\n' "$name" "$rps" "$p50" "$p99"
-  echo "$name $rps" >> "$dir/results"
-}
+. "$here/bench/lib.sh"
+run() { wrk_run "$@"; }  # name url [wrk args...]
 
 for round in 1 2; do
   run nginx-cache-hit http://127.0.0.1:8083/hot
   run sluice-cache-hit http://127.0.0.1:8085/hot
 done
-for round in 1 2; do
+# The miss side differs by a few percent, less than this host's drift between runs: more
+# rounds, and the CPU per request of each gateway, which drifts less.
+for round in $(seq "${BENCH_MISS_ROUNDS:-4}"); do
   run sluice-no-cache http://127.0.0.1:8084/ -s "$dir/unique.lua"
   run sluice-cache-miss http://127.0.0.1:8085/ -s "$dir/unique.lua"
   run sluice-miss-stored http://127.0.0.1:8086/ -s "$dir/unique.lua"
 done
 curl -s http://127.0.0.1:8085/ >/dev/null
-awk '{rps[$1]+=$2; n[$1]++}
+awk '{rps[$1]+=$2; cpu[$1]+=$3; n[$1]++}
   END {
     h=rps["sluice-cache-hit"]/n["sluice-cache-hit"]; ng=rps["nginx-cache-hit"]/n["nginx-cache-hit"];
     m=rps["sluice-cache-miss"]/n["sluice-cache-miss"]; p=rps["sluice-no-cache"]/n["sluice-no-cache"];
-    printf "\nhit: sluice %.0f req/s, nginx proxy_cache %.0f req/s: %.2fx\n", h, ng, h/ng;
     a=rps["sluice-miss-stored"]/n["sluice-miss-stored"];
-    printf "miss: cached route %.0f req/s, same route without cache %.0f req/s: %+.1f%%\n", m, p, (m/p-1)*100
-    printf "miss stored every time (admission = \"always\"): %.0f req/s: %+.1f%%\n", a, (a/p-1)*100
+    cm=cpu["sluice-cache-miss"]/n["sluice-cache-miss"]; cp=cpu["sluice-no-cache"]/n["sluice-no-cache"];
+    ca=cpu["sluice-miss-stored"]/n["sluice-miss-stored"];
+    printf "\nhit: sluice %.0f req/s, nginx proxy_cache %.0f req/s: %.2fx\n", h, ng, h/ng;
+    printf "miss: cached route %.0f req/s, same route without cache %.0f req/s: %+.1f%%; cpu %.2f vs %.2f us/req: %+.1f%%\n", m, p, (m/p-1)*100, cm, cp, (cm/cp-1)*100
+    printf "miss stored every time (admission = \"always\"): %.0f req/s: %+.1f%%; cpu %.2f us/req: %+.1f%%\n", a, (a/p-1)*100, ca, (ca/cp-1)*100
   }' "$dir/results"

@@ -34,30 +34,8 @@ haproxy -f "$dir/haproxy.cfg" -db >/dev/null 2>&1 & pids+=($!)
 "$build/sluice" serve --config "$dir/sluice.toml" 2>"$dir/sluice.err" & pids+=($!)
 sleep 1
 
-# CPU seconds (user+system) of the processes listening on a port.
-cpu_of_port() {
-  local total=0 pid
-  for pid in $(ss -ltnpH "sport = :$1" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); do
-    read -r ut st < <(awk '{print $14, $15}' "/proc/$pid/stat")
-    total=$((total + ut + st))
-  done
-  echo "$total"
-}
-
-run() {  # name port
-  local before after out rps p50 p99 reqs
-  before=$(cpu_of_port "$2")
-  out=$(wrk -t1 -c64 -d"$duration" --latency "http://127.0.0.1:$2/")
-  after=$(cpu_of_port "$2")
-  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-  reqs=$(awk '/requests in/ {print $1}' <<<"$out")
-  p50=$(awk '$1=="50%" {print $2}' <<<"$out")
-  p99=$(awk '$1=="99%" {print $2}' <<<"$out")
-  local tick; tick=$(getconf CLK_TCK)
-  local us; us=$(awk -v c=$((after - before)) -v t="$tick" -v r="$reqs" 'BEGIN {printf "%.2f", c / t * 1e6 / r}')
-  printf '%-8s %10s req/s  p50 %8s  p99 %8s  cpu %6s us/req\n' "$1" "$rps" "$p50" "$p99" "$us"
-  echo "$1 $rps $us" >> "$dir/results"
-}
+. "$here/bench/lib.sh"
+run() { wrk_run "$1" "http://127.0.0.1:$2/"; }  # name port
 
 for round in 1 2; do
   run nginx 8081

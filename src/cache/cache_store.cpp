@@ -82,10 +82,7 @@ CacheStore::Lookup CacheStore::lookup(uint64_t hash, std::string_view key, TimeP
   {
     std::lock_guard lock(s.mu);
     Node* n = s.map.find(hash, key);
-    if (!n) {
-      s.record_miss(hash);
-      s.prefetch_victims();
-    }
+    if (!n) s.record_miss(hash);
     if (n) {
       if (n->value->pass) {
         if (n->value->fresh(now)) {
@@ -136,7 +133,12 @@ CacheStore::Lookup CacheStore::lookup(uint64_t hash, std::string_view key, TimeP
       out.leader = true;
     }
     // A key with an entry (expired, or of another variant) was admitted before.
-    if (out.leader && !n) out.admit = s.admits(hash);
+    if (out.leader && !n) {
+      out.admit = s.admits(hash);
+      // The store that follows will evict: start loading its victims (not for a miss that
+      // admission lets pass unstored).
+      if (out.admit) s.prefetch_victims();
+    }
   }
   delete dead;
   return out;
