@@ -8,6 +8,8 @@
 #         miss that is stored every time.
 # Prints req/s, p50, p99 and the ratios.
 # Usage: bench/cache.sh [BUILD_DIR]   (needs nginx, wrk; run on a quiet machine)
+#   BENCH_DURATION (hit runs, 8s), BENCH_FILL_DURATION (4s), BENCH_MISS_DURATION (4s),
+#   BENCH_MISS_ROUNDS (6)
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 build="${1:-$here/build}"
@@ -70,22 +72,34 @@ for round in 1 2; do
   run nginx-cache-hit http://127.0.0.1:8083/hot
   run sluice-cache-hit http://127.0.0.1:8085/hot
 done
-# The miss side differs by a few percent, less than this host's drift between runs: more
-# rounds, and the CPU per request of each gateway, which drifts less.
-for round in $(seq "${BENCH_MISS_ROUNDS:-4}"); do
+# The miss side differs by a few percent, less than this host's drift between runs: first fill
+# both caches (a long-running gateway's cache is full, so its misses evict), then short
+# alternating rounds, summarised by the median of the per-round ratios, in req/s and in each
+# gateway's CPU per request, which drifts less.
+fill_duration="${BENCH_FILL_DURATION:-4s}"
+wrk -t1 -c64 -d"$fill_duration" -s "$dir/unique.lua" http://127.0.0.1:8085/ >/dev/null
+wrk -t1 -c64 -d"$fill_duration" -s "$dir/unique.lua" http://127.0.0.1:8086/ >/dev/null
+duration="${BENCH_MISS_DURATION:-4s}"
+for round in $(seq "${BENCH_MISS_ROUNDS:-6}"); do
   run sluice-no-cache http://127.0.0.1:8084/ -s "$dir/unique.lua"
   run sluice-cache-miss http://127.0.0.1:8085/ -s "$dir/unique.lua"
   run sluice-miss-stored http://127.0.0.1:8086/ -s "$dir/unique.lua"
 done
 curl -s http://127.0.0.1:8085/ >/dev/null
-awk '{rps[$1]+=$2; cpu[$1]+=$3; n[$1]++}
+awk '
+  function median(v, n,   i, j, t) {  # sorts v[1..n] in place (mawk has no asort)
+    for (i = 2; i <= n; i++) { t = v[i]; for (j = i - 1; j >= 1 && v[j] > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
+    return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+  }
+  {rps[$1]+=$2; n[$1]++; r[$1, n[$1]] = $2; c[$1, n[$1]] = $3}
   END {
     h=rps["sluice-cache-hit"]/n["sluice-cache-hit"]; ng=rps["nginx-cache-hit"]/n["nginx-cache-hit"];
-    m=rps["sluice-cache-miss"]/n["sluice-cache-miss"]; p=rps["sluice-no-cache"]/n["sluice-no-cache"];
-    a=rps["sluice-miss-stored"]/n["sluice-miss-stored"];
-    cm=cpu["sluice-cache-miss"]/n["sluice-cache-miss"]; cp=cpu["sluice-no-cache"]/n["sluice-no-cache"];
-    ca=cpu["sluice-miss-stored"]/n["sluice-miss-stored"];
     printf "\nhit: sluice %.0f req/s, nginx proxy_cache %.0f req/s: %.2fx\n", h, ng, h/ng;
-    printf "miss: cached route %.0f req/s, same route without cache %.0f req/s: %+.1f%%; cpu %.2f vs %.2f us/req: %+.1f%%\n", m, p, (m/p-1)*100, cm, cp, (cm/cp-1)*100
-    printf "miss stored every time (admission = \"always\"): %.0f req/s: %+.1f%%; cpu %.2f us/req: %+.1f%%\n", a, (a/p-1)*100, ca, (ca/cp-1)*100
+    k = n["sluice-no-cache"];
+    for (i = 1; i <= k; i++) {
+      mr[i] = r["sluice-cache-miss", i] / r["sluice-no-cache", i]; mc[i] = c["sluice-cache-miss", i] / c["sluice-no-cache", i]
+      ar[i] = r["sluice-miss-stored", i] / r["sluice-no-cache", i]; ac[i] = c["sluice-miss-stored", i] / c["sluice-no-cache", i]
+    }
+    printf "miss vs same route without cache, median of %d rounds: %+.1f%% req/s, %+.1f%% cpu per request\n", k, (median(mr, k) - 1) * 100, (median(mc, k) - 1) * 100
+    printf "miss stored every time (admission = \"always\"): %+.1f%% req/s, %+.1f%% cpu per request\n", (median(ar, k) - 1) * 100, (median(ac, k) - 1) * 100
   }' "$dir/results"
