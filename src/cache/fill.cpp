@@ -1,5 +1,11 @@
 #include "cache/fill.hpp"
 
+#include <asio/post.hpp>
+#include <asio/redirect_error.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+
 namespace sluice::cache {
 
 Flight::Flight(std::string key, uint64_t hash, std::string target, uint16_t route,

@@ -7,7 +7,8 @@
 // their bounded wait expires (they then go upstream themselves).
 #pragma once
 
-#include <asio.hpp>
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
 
 #include <atomic>
 #include <functional>
