@@ -85,13 +85,6 @@ void CacheExchange::reset() {
   revalidation.clear();
 }
 
-std::string_view response_fields(RequestContext& ctx) {
-  if (ctx.x_cache.empty()) return ctx.rate_limit_headers();
-  ctx.fields_scratch.assign(ctx.rate_limit_headers());
-  ctx.fields_scratch.append(ctx.x_cache);
-  return ctx.fields_scratch;
-}
-
 bool is_fill(const RequestContext& ctx) {
   return static_cast<bool>(ctx.cache.lookup.lease);
 }

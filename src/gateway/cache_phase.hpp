@@ -77,7 +77,4 @@ bool stale_on_error(ClientConnection& conn, RequestContext& ctx);
 // conditionals match it). The request's head must already be consumed from `conn.in`.
 Task<bool> serve_entry(ClientConnection& conn, RequestContext& ctx, cache::CacheStatus status);
 
-// The extra fields of an answer relayed from upstream: the RateLimit-* lines and X-Cache.
-std::string_view response_fields(RequestContext& ctx);
-
 }  // namespace sluice::gateway

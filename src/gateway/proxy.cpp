@@ -252,7 +252,7 @@ Relay begin_relay(ClientConnection& c, RequestContext& ctx, Buffer& ubuf) {
     info.drop_fields = c.worker.shared().cache->global().tag_headers;
   BodyFraming framing = choose_framing(resp, info);
   if (framing == BodyFraming::until_close) info.keep_alive = false;
-  build_client_response(rp, info, framing, c.scratch, response_fields(ctx));
+  build_client_response(rp, info, framing, c.scratch, ctx.rate_limit_headers(), ctx.x_cache);
   ctx.status = resp.status;
   ubuf.consume(c.response_head_size);
   c.gather.clear();

@@ -175,7 +175,8 @@ BodyFraming choose_framing(const http::MessageHead& response, const ClientRespon
 }
 
 void build_client_response(const http::Parser& response, const ClientResponse& info,
-                           BodyFraming framing, std::string& out, std::string_view extra_headers) {
+                           BodyFraming framing, std::string& out, std::string_view extra_headers,
+                           std::string_view more_headers) {
   using http::Field;
   const char* base = response.base();
   const auto& head = response.head();
@@ -184,7 +185,8 @@ void build_client_response(const http::Parser& response, const ClientResponse& i
   std::string_view reason = head.reason.in(base);
   if (reason.empty()) reason = http::status_reason(head.status);
   out.clear();
-  HeadWriter w(out, reason.size() + connection.field_bytes() + extra_headers.size());
+  HeadWriter w(
+      out, reason.size() + connection.field_bytes() + extra_headers.size() + more_headers.size());
   w.put("HTTP/1.1 ");
   w.number(static_cast<uint64_t>(head.status));
   w.put(" ");
@@ -221,6 +223,7 @@ void build_client_response(const http::Parser& response, const ClientResponse& i
       w.field("Connection", "keep-alive");
   }
   w.put(extra_headers);
+  w.put(more_headers);
   w.crlf();
 }
 
