@@ -106,8 +106,8 @@ std::vector<StatValues> bootstrap(const std::vector<Block>& blocks, uint64_t see
   return out;
 }
 
-// The observed change plus or minus kNoiseZ standard errors of the redrawn changes.
-void interval(const std::vector<double>& d, double point, double& lo, double& hi) {
+// The observed change plus or minus `k` standard errors of the redrawn changes.
+void interval(const std::vector<double>& d, double point, double k, double& lo, double& hi) {
   double mean = 0, var = 0;
   for (double x : d)
     mean += x;
@@ -115,11 +115,24 @@ void interval(const std::vector<double>& d, double point, double& lo, double& hi
   for (double x : d)
     var += (x - mean) * (x - mean);
   double se = d.size() > 1 ? std::sqrt(var / static_cast<double>(d.size() - 1)) : 0;
-  lo = point - kNoiseZ * se;
-  hi = point + kNoiseZ * se;
+  lo = point - k * se;
+  hi = point + k * se;
 }
 
 }  // namespace
+
+double noise_multiplier(size_t blocks) {
+  // Two-sided 99 % quantiles of Student's t for 1..30 degrees of freedom.
+  static constexpr double kT[] = {63.657, 9.925, 5.841, 4.604, 4.032, 3.707, 3.499, 3.355,
+                                  3.250,  3.169, 3.106, 3.055, 3.012, 2.977, 2.947, 2.921,
+                                  2.898,  2.878, 2.861, 2.845, 2.831, 2.819, 2.807, 2.797,
+                                  2.787,  2.779, 2.771, 2.763, 2.756, 2.750};
+  if (blocks < 2) return kT[0];
+  size_t df = blocks - 1;
+  if (df <= 30) return kT[df - 1];
+  // Between 30 (2.750) and 60 (2.660) degrees of freedom, close enough to linear.
+  return df <= 60 ? 2.750 - 0.090 * static_cast<double>(df - 30) / 30.0 : kNoiseZ;
+}
 
 const char* stat_name(Stat s) {
   static const char* const names[] = {"rps",  "p50", "p90",  "p95",    "p99",
@@ -172,6 +185,7 @@ NoiseReport estimate_noise(const RunResult& before, const RunResult& after) {
   report.estimated = bb.size() >= kMinBlocks && ba.size() >= kMinBlocks;
   if (!report.estimated) return report;
   auto rb = bootstrap(bb, 0x5eed'b0075'7a9ULL), ra = bootstrap(ba, 0x5eed'b0075'7abULL);
+  const double k = noise_multiplier(std::min(bb.size(), ba.size()));
   for (size_t i = 0; i < kStats; ++i) {
     Change& c = report.changes[i];
     std::vector<double> rel, abs;
@@ -181,9 +195,9 @@ NoiseReport estimate_noise(const RunResult& before, const RunResult& after) {
       if (b != 0) rel.push_back(a / b - 1);
     }
     c.estimated = true;
-    interval(abs, c.abs, c.abs_lo, c.abs_hi);
+    interval(abs, c.abs, k, c.abs_lo, c.abs_hi);
     if (c.before != 0 && !rel.empty()) {
-      interval(rel, c.rel, c.rel_lo, c.rel_hi);
+      interval(rel, c.rel, k, c.rel_lo, c.rel_hi);
     } else {
       c.rel_lo = c.rel_hi = 0;
     }

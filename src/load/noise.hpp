@@ -30,6 +30,10 @@ constexpr size_t kMinBlocks = 5;
 constexpr size_t kMaxBlocks = 50;
 constexpr int kReplicates = 400;
 constexpr double kNoiseZ = 2.576;  // a 99 % interval: few false alarms in a CI gate
+// The half-width, in standard errors, of that 99 % interval when the spread is estimated from
+// `blocks` blocks: Student's t with blocks - 1 degrees of freedom, since a standard error from a
+// handful of blocks is itself uncertain (with 6 blocks, 4.03 rather than 2.58). kNoiseZ beyond.
+double noise_multiplier(size_t blocks);
 // Changes smaller than this are never called significant: runs on one machine differ by that
 // much for reasons no timeline shows.
 constexpr double kMinMeaningfulChange = 0.01;

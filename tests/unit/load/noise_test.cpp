@@ -166,5 +166,15 @@ TEST(FailIf, AChangeBeyondTheLimitButWithinNoiseDoesNotFire) {
   EXPECT_TRUE(evaluate_gate(level, n).fired);
 }
 
+TEST(Noise, FewBlocksWidenTheInterval) {
+  // Student's t at 99 %: a spread from six blocks is worth 4.03 standard errors, not 2.58.
+  EXPECT_NEAR(noise_multiplier(6), 4.032, 1e-3);
+  EXPECT_NEAR(noise_multiplier(21), 2.845, 1e-3);
+  EXPECT_NEAR(noise_multiplier(50), 2.68, 0.02);  // interpolated beyond 30
+  EXPECT_DOUBLE_EQ(noise_multiplier(1000), kNoiseZ);
+  for (size_t b = 2; b < 200; ++b)
+    EXPECT_LE(noise_multiplier(b + 1), noise_multiplier(b)) << b;
+}
+
 }  // namespace
 }  // namespace sluice::load
