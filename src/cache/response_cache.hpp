@@ -99,7 +99,7 @@ class ResponseCache {
     FillLease lease;
     // With a lease: whether to store the response. False when adaptive admission skips this
     // key's first miss; unless others wait on the fill (FillLease::shared()), the caller then
-    // relays the response and ends the lease with skip().
+    // relays the response and ends the lease with abandon(FillStatus::not_stored).
     bool admit = true;
     std::shared_ptr<Flight> wait;
   };

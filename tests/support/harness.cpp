@@ -32,6 +32,14 @@ TempDir::~TempDir() {
   fs::remove_all(path_, ec);
 }
 
+double json_number(const std::string& json, const std::string& key, const std::string& from) {
+  size_t start = from.empty() ? 0 : json.find("\"" + from + "\":");
+  if (start == std::string::npos) return -1;
+  size_t p = json.find("\"" + key + "\":", start);
+  if (p == std::string::npos) return -1;
+  return std::stod(json.substr(p + key.size() + 3));
+}
+
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream ss;

@@ -35,6 +35,10 @@ class TempDir {
 std::string read_file(const fs::path& path);
 void write_file(const fs::path& path, const std::string& text);
 
+// The number after the first "key": at or after `from` (an earlier key that scopes the search);
+// -1 when absent.
+double json_number(const std::string& json, const std::string& key, const std::string& from = "");
+
 // A loopback TCP port that was free a moment ago.
 uint16_t free_port();
 // Polls until something accepts on 127.0.0.1:port.

@@ -26,13 +26,6 @@ uint16_t free_ports(int count) {
   return first ? first : free_port();
 }
 
-// Value of a number field in a flat JSON object; -1 when absent.
-long long json_number(const std::string& json, const std::string& key) {
-  auto at = json.find("\"" + key + "\":");
-  if (at == std::string::npos) return -1;
-  return std::stoll(json.substr(at + key.size() + 3));
-}
-
 class Backend {
  public:
   explicit Backend(std::vector<std::string> args, int instances = 1) {

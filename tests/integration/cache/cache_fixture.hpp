@@ -85,6 +85,17 @@ struct CacheSetup {
   }
 };
 
+// A 1 MB cache of one shard (a few thousand small entries) and one keep-alive client, for
+// tests that push far more keys through it than fit.
+struct SmallCache {
+  CacheSetup s{R"({ ttl = "1h" })", "[cache]\nmax_memory = \"1MB\"\nshards = 1\n"};
+  RawClient c{s.g.port};
+  std::optional<Response> get(const std::string& path) {
+    EXPECT_TRUE(c.send(get_request(path)));
+    return c.read_response();
+  }
+};
+
 inline std::string x_cache(const std::optional<Response>& r) {
   return r ? r->header("X-Cache") : "no response";
 }

@@ -190,12 +190,8 @@ TEST(CacheMemory, TwoGigabytesThroughA256MegabyteCacheStayWithinBudget) {
 }
 
 TEST(CacheEviction, HotKeysSurviveAScan) {
-  CacheSetup s(R"({ ttl = "1h" })", "[cache]\nmax_memory = \"1MB\"\nshards = 1\n");
-  RawClient c(s.g.port);
-  auto get = [&](const std::string& path) {
-    EXPECT_TRUE(c.send(get_request(path)));
-    return c.read_response();
-  };
+  SmallCache cache;
+  auto get = [&](const std::string& path) { return cache.get(path); };
   for (int i = 0; i < 3; ++i)
     for (int k = 0; k < 10; ++k)
       get("/plain/hot" + std::to_string(k));
@@ -211,24 +207,10 @@ TEST(CacheEviction, HotKeysSurviveAScan) {
   EXPECT_GE(hits, 9);
 }
 
-namespace {
-
-int64_t stat_of(const std::string& stats_json, const std::string& name) {
-  // The first occurrence is the totals object.
-  auto at = stats_json.find("\"" + name + "\":");
-  if (at == std::string::npos) return -1;
-  return std::strtoll(stats_json.c_str() + at + name.size() + 3, nullptr, 10);
-}
-
-}  // namespace
-
 TEST(CacheAdmission, OneOffKeysAreRelayedUnstoredOnceTheCacheFillsWithThem) {
-  CacheSetup s(R"({ ttl = "1h" })", "[cache]\nmax_memory = \"1MB\"\nshards = 1\n");
-  RawClient c(s.g.port);
-  auto get = [&](const std::string& path) {
-    EXPECT_TRUE(c.send(get_request(path)));
-    return c.read_response();
-  };
+  SmallCache cache;
+  CacheSetup& s = cache.s;
+  auto get = [&](const std::string& path) { return cache.get(path); };
   constexpr int kKeys = 8000;  // about five times what fits
   int intact = 0;
   for (int i = 0; i < kKeys; ++i) {
@@ -239,7 +221,9 @@ TEST(CacheAdmission, OneOffKeysAreRelayedUnstoredOnceTheCacheFillsWithThem) {
   EXPECT_EQ(intact, kKeys);
   auto stats = http_request(s.g.admin_port, "GET", "/cache/stats");
   ASSERT_TRUE(stats);
-  int64_t stores = stat_of(stats->body, "stores"), skipped = stat_of(stats->body, "not_admitted");
+  // The first occurrences are the totals object's.
+  auto stores = static_cast<int64_t>(json_number(stats->body, "stores"));
+  auto skipped = static_cast<int64_t>(json_number(stats->body, "not_admitted"));
   std::printf("%d one-off keys through a 1 MB cache: %ld stored, %ld relayed unstored\n", kKeys,
               static_cast<long>(stores), static_cast<long>(skipped));
   EXPECT_EQ(stores + skipped, kKeys);

@@ -25,16 +25,6 @@ inline std::string url_of(const Nginx& n, const std::string& path = "/") {
   return "http://127.0.0.1:" + std::to_string(n.port()) + path;
 }
 
-// The number after the first "key": at or after `from` (an earlier key that scopes the search).
-inline double json_number(const std::string& json, const std::string& key,
-                          const std::string& from = "") {
-  size_t start = from.empty() ? 0 : json.find("\"" + from + "\":");
-  if (start == std::string::npos) return -1;
-  size_t p = json.find("\"" + key + "\":", start);
-  if (p == std::string::npos) return -1;
-  return std::stod(json.substr(p + key.size() + 3));
-}
-
 // The bins of the histogram object under `key` as (lowest value, count).
 inline std::map<uint64_t, uint64_t> json_bins(const std::string& json, const std::string& key) {
   std::map<uint64_t, uint64_t> bins;
