@@ -86,11 +86,7 @@ for round in $(seq "${BENCH_MISS_ROUNDS:-6}"); do
   run sluice-miss-stored http://127.0.0.1:8086/ -s "$dir/unique.lua"
 done
 curl -s http://127.0.0.1:8085/ >/dev/null
-awk '
-  function median(v, n,   i, j, t) {  # sorts v[1..n] in place (mawk has no asort)
-    for (i = 2; i <= n; i++) { t = v[i]; for (j = i - 1; j >= 1 && v[j] > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
-    return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
-  }
+awk "$awk_median"'
   {rps[$1]+=$2; n[$1]++; r[$1, n[$1]] = $2; c[$1, n[$1]] = $3}
   END {
     h=rps["sluice-cache-hit"]/n["sluice-cache-hit"]; ng=rps["nginx-cache-hit"]/n["nginx-cache-hit"];

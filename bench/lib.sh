@@ -12,7 +12,7 @@ cpu_of_port() {
 }
 
 # wrk_run NAME URL [wrk args...]: wrk -t1 -c64, prints req/s, p50, p99 and the CPU per request
-# of whatever listens on the URL's port, and appends "NAME req/s cpu-us" to $dir/results.
+# of whatever listens on the URL's port, and appends "NAME req/s cpu-us p99-ms" to $dir/results.
 wrk_run() {
   local name=$1 url=$2; shift 2
   local port=${url#http://*:}; port=${port%%/*}
@@ -27,5 +27,14 @@ wrk_run() {
   tick=$(getconf CLK_TCK)
   us=$(awk -v c=$((after - before)) -v t="$tick" -v r="$reqs" 'BEGIN {printf "%.2f", c / t * 1e6 / r}')
   printf '%-18s %10s req/s  p50 %8s  p99 %8s  cpu %6s us/req\n' "$name" "$rps" "$p50" "$p99" "$us"
-  echo "$name $rps $us" >> "$dir/results"
+  echo "$name $rps $us $(awk -v v="$p99" 'BEGIN {
+    n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /[0-9]s$/ && v !~ /ms$/) n *= 1000; print n }')" >> "$dir/results"
 }
+
+# An awk function for the scripts' summaries: median(v, n) sorts v[1..n] in place (mawk has no
+# asort) and returns its median.
+awk_median='
+  function median(v, n,   i, j, t) {
+    for (i = 2; i <= n; i++) { t = v[i]; for (j = i - 1; j >= 1 && v[j] > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
+    return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+  }'

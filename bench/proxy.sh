@@ -4,6 +4,8 @@
 # twice each. Prints req/s, p50, p99, the proxy's CPU time per request, and the ratios.
 # Then the memory of 10,000 idle client keep-alive connections held open to sluice.
 # Usage: bench/proxy.sh [BUILD_DIR]   (needs nginx, haproxy, wrk; run on a quiet machine)
+#   BENCH_DURATION (8s), BENCH_ROUNDS (2; the closed-loop p99 drifts between rounds more than it
+#   differs between proxies, so compare medians over 8 or more rounds)
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 build="${1:-$here/build}"
@@ -37,18 +39,21 @@ sleep 1
 . "$here/bench/lib.sh"
 run() { wrk_run "$1" "http://127.0.0.1:$2/"; }  # name port
 
-for round in 1 2; do
+for round in $(seq "${BENCH_ROUNDS:-2}"); do
   run nginx 8081
   run haproxy 8082
   run sluice 8084
 done
 
-awk '{rps[$1]+=$2; cpu[$1]+=$3; n[$1]++}
+awk "$awk_median"'
+  {rps[$1]+=$2; cpu[$1]+=$3; n[$1]++; p99[$1, n[$1]] = $4}
   END {
+    for (name in n) { for (i = 1; i <= n[name]; i++) v[i] = p99[name, i]; med[name] = median(v, n[name]) }
     s=rps["sluice"]/n["sluice"]; ng=rps["nginx"]/n["nginx"]; hp=rps["haproxy"]/n["haproxy"];
     printf "\nmean req/s: sluice %.0f, nginx %.0f, haproxy %.0f\n", s, ng, hp;
     printf "ratio sluice/nginx %.2fx, sluice/haproxy %.2fx\n", s/ng, s/hp;
-    printf "cpu per request: sluice %.2f us, nginx %.2f us, haproxy %.2f us\n", cpu["sluice"]/n["sluice"], cpu["nginx"]/n["nginx"], cpu["haproxy"]/n["haproxy"]
+    printf "cpu per request: sluice %.2f us, nginx %.2f us, haproxy %.2f us\n", cpu["sluice"]/n["sluice"], cpu["nginx"]/n["nginx"], cpu["haproxy"]/n["haproxy"];
+    printf "median p99 over %d rounds: sluice %.2f ms, nginx %.2f ms, haproxy %.2f ms (sluice/nginx %.2f)\n", n["sluice"], med["sluice"], med["nginx"], med["haproxy"], med["sluice"]/med["nginx"]
   }' "$dir/results"
 
 # Memory per idle client connection.
