@@ -27,8 +27,12 @@ wrk_run() {
   tick=$(getconf CLK_TCK)
   us=$(awk -v c=$((after - before)) -v t="$tick" -v r="$reqs" 'BEGIN {printf "%.2f", c / t * 1e6 / r}')
   printf '%-18s %10s req/s  p50 %8s  p99 %8s  cpu %6s us/req\n' "$name" "$rps" "$p50" "$p99" "$us"
-  echo "$name $rps $us $(awk -v v="$p99" 'BEGIN {
-    n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /[0-9]s$/ && v !~ /ms$/) n *= 1000; print n }')" >> "$dir/results"
+  echo "$name $rps $us $(in_ms "$p99")" >> "$dir/results"
+}
+
+# in_ms VALUE: one of wrk's latencies (655.00us, 2.11ms, 1.02s) in milliseconds.
+in_ms() {
+  awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v !~ /ms$/) n *= 1000; print n }'
 }
 
 # An awk function for the scripts' summaries: median(v, n) sorts v[1..n] in place (mawk has no
